@@ -1,0 +1,251 @@
+"""Layers: the building blocks of a Net, each a small class with forward and backward.
+
+Every layer keeps to the contract stated once in `Layer`. Read `Affine` and `ReLU`
+first: the others follow the same pattern.
+"""
+import numpy as np
+
+
+class Layer:
+    """The layer contract, shared by every layer in minnet.
+
+    - Data is row-major: a batch has shape (N, D), one sample per row.
+    - `params`: dict of short name -> ndarray, the trainable tensors (Affine has
+      "W" of shape (D, M) and "b" of shape (M,)); `{}` for layers without any.
+    - `forward(x) -> out`: computes the output for the batch x and remembers
+      whatever backward will need.
+    - `backward(dout) -> dx`: takes dout = dL/dout (shaped like out) and returns
+      dx = dL/dx (shaped like x). It stores the parameter gradients in `grads`, a
+      dict with exactly the keys of `params`, as fresh arrays overwritten at every
+      backward (never accumulated).
+    - `training`: True for a new layer; Dropout behaves differently when it is
+      False. `Net.train()` / `Net.eval()` switch every layer of a Net.
+    - `weights`: the names in `params` that L2 regularization applies to (weight
+      matrices; biases are left out by the usual convention).
+
+    Every layer also works on complex arrays, so that the complex-step method
+    can differentiate a whole Net: decisions (like ReLU's x > 0) look at the real
+    part only, and nothing uses abs() or comparisons that would drop the
+    imaginary part.
+    """
+
+    weights = ()
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.training = True
+
+    def forward(self, x):
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
+
+    def backward(self, dout):
+        raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
+
+    def config(self):
+        """The constructor arguments that rebuild this layer (used by Net.save)."""
+        return {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+    def _cached(self, name):
+        """Return what forward remembered, or say clearly that forward must come first."""
+        value = getattr(self, name, None)
+        if value is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward was called before forward: "
+                "call forward(x) first, then backward(dout)")
+        return value
+
+
+def _check_dout(layer, dout, out_shape):
+    """Backward's dout must have the shape of forward's out."""
+    if np.shape(dout) != out_shape:
+        raise ValueError(
+            f"{type(layer).__name__}.backward: expected dout of shape {out_shape} "
+            f"(the shape forward returned), got {np.shape(dout)}")
+
+
+def sigmoid(x):
+    """1 / (1 + exp(-x)) without overflow for any x, real or complex.
+
+    exp is only ever taken of a number with real part <= 0, so it never overflows:
+    for x >= 0 use 1 / (1 + e^-x), for x < 0 the equal form e^x / (1 + e^x).
+    """
+    positive = x.real >= 0
+    e = np.exp(np.where(positive, -x, x))
+    return np.where(positive, 1 / (1 + e), e / (1 + e))
+
+
+class Affine(Layer):
+    """Fully connected layer: out = x @ W + b.
+
+    x: (N, D), or (N, d1, ..., dk) with d1 * ... * dk = D, flattened per sample
+    W: (D, M), b: (M,)
+    out: (N, M)
+
+    init: "he" (std sqrt(2 / D), for ReLU nets), "xavier" (std sqrt(2 / (D + M)),
+    for tanh and sigmoid nets) or a float standard deviation. b starts at 0.
+    rng: an int seed or a numpy.random.Generator for the initial W.
+    """
+
+    weights = ("W",)
+
+    def __init__(self, in_features, out_features, *, init="he", rng=None):
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"Affine: {name} must be a positive int, got {value!r}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.init = init
+        std = _init_std(init, self.in_features, self.out_features)
+        rng = np.random.default_rng(rng)
+        self.params = {"W": std * rng.standard_normal((self.in_features, self.out_features)),
+                       "b": np.zeros(self.out_features)}
+        self.x_shape = self.x = None
+
+    def forward(self, x):
+        x = np.asarray(x)
+        if x.ndim < 2 or int(np.prod(x.shape[1:])) != self.in_features:
+            raise ValueError(
+                f"Affine: expected x of shape (N, {self.in_features}) (or (N, ...) with "
+                f"{self.in_features} values per sample), got {x.shape}")
+        self.x_shape = x.shape
+        self.x = x.reshape(x.shape[0], -1)
+        return self.x @ self.params["W"] + self.params["b"]
+
+    def backward(self, dout):
+        x = self._cached("x")
+        _check_dout(self, dout, (x.shape[0], self.out_features))
+        self.grads = {"W": x.T @ dout, "b": dout.sum(axis=0)}
+        return (dout @ self.params["W"].T).reshape(self.x_shape)
+
+    def config(self):
+        return {"in_features": self.in_features, "out_features": self.out_features}
+
+
+def _init_std(init, fan_in, fan_out):
+    if init == "he":
+        return np.sqrt(2.0 / fan_in)
+    if init == "xavier":
+        return np.sqrt(2.0 / (fan_in + fan_out))
+    if isinstance(init, (int, float)) and not isinstance(init, bool) and init >= 0:
+        return float(init)
+    raise ValueError(f'Affine: init must be "he", "xavier" or a float standard deviation '
+                     f'>= 0, got {init!r}')
+
+
+class ReLU(Layer):
+    """out = max(0, x), elementwise.
+
+    x: any shape (N, ...); out and dx: the same shape.
+    The derivative is 1 where x > 0 and 0 elsewhere; at exactly 0 (the kink)
+    it is not defined, and we take 0 as most libraries do.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.mask = None
+
+    def forward(self, x):
+        self.mask = x.real > 0
+        return x * self.mask
+
+    def backward(self, dout):
+        mask = self._cached("mask")
+        _check_dout(self, dout, mask.shape)
+        return dout * mask
+
+
+class Sigmoid(Layer):
+    """out = 1 / (1 + exp(-x)), elementwise; its derivative is out * (1 - out).
+
+    x: any shape (N, ...); out and dx: the same shape.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.out = None
+
+    def forward(self, x):
+        self.out = sigmoid(x)
+        return self.out
+
+    def backward(self, dout):
+        out = self._cached("out")
+        _check_dout(self, dout, out.shape)
+        return dout * out * (1 - out)
+
+
+class Tanh(Layer):
+    """out = tanh(x), elementwise; its derivative is 1 - out**2.
+
+    x: any shape (N, ...); out and dx: the same shape.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.out = None
+
+    def forward(self, x):
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, dout):
+        out = self._cached("out")
+        _check_dout(self, dout, out.shape)
+        return dout * (1 - out**2)
+
+
+class Dropout(Layer):
+    """Inverted dropout: keep each unit with probability keep_prob, scale kept units by 1/keep_prob.
+
+    x: any shape (N, ...); out and dx: the same shape.
+    The scaling keeps the expected value of every unit unchanged, so in eval mode
+    (training = False) the layer is simply the identity.
+
+    seed: if an int, every forward draws the same mask from a fresh generator made
+        from it, so repeated forwards are identical (gradient checking needs this).
+    rng: if seed is None, the private generator (an int seed or a Generator) that
+        draws a new mask at every forward; default: a fresh unseeded one.
+    numpy's global random state is never used.
+    """
+
+    def __init__(self, keep_prob=0.5, seed=None, *, rng=None):
+        super().__init__()
+        self.keep_prob = keep_prob
+        self.seed = seed
+        self.rng = np.random.default_rng(rng)
+        self.mask = None
+
+    @property
+    def keep_prob(self):
+        return self._keep_prob
+
+    @keep_prob.setter
+    def keep_prob(self, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+            raise ValueError(
+                f"Dropout: keep_prob is the probability of keeping a unit and must be in "
+                f"(0, 1], got {value!r}")
+        self._keep_prob = float(value)
+
+    def forward(self, x):
+        dtype = x.real.dtype  # float32 stays float32; a complex x keeps a real mask
+        if not self.training:
+            self.mask = np.ones(x.shape, dtype=dtype)
+            return x
+        rng = self.rng if self.seed is None else np.random.default_rng(self.seed)
+        keep = rng.random(x.shape) < self.keep_prob
+        self.mask = (keep / self.keep_prob).astype(dtype)
+        return x * self.mask
+
+    def backward(self, dout):
+        mask = self._cached("mask")
+        _check_dout(self, dout, mask.shape)
+        return dout * mask
+
+    def config(self):
+        return {"keep_prob": self.keep_prob, "seed": self.seed}

@@ -1,0 +1,178 @@
+"""Losses: the last stage of a Net, turning scores and labels into one number."""
+import numpy as np
+
+from .layers import sigmoid
+
+
+class Loss:
+    """The loss contract, shared by every loss in minnet.
+
+    - `forward(scores, y) -> loss`: the loss averaged over the batch, a float
+      (complex when the scores are, for the complex-step method). It remembers
+      what backward needs.
+    - `backward() -> dscores`: dL/dscores, shaped like scores.
+    - `predict(scores) -> predictions`: what the scores say (class labels, or
+      the values themselves for regression).
+    """
+
+    def forward(self, scores, y):
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
+
+    def backward(self):
+        raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
+
+    def predict(self, scores):
+        raise NotImplementedError(f"{type(self).__name__}.predict is not implemented")
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    def _cached(self, name):
+        value = getattr(self, name, None)
+        if value is None:
+            raise RuntimeError(f"{type(self).__name__}.backward was called before forward: "
+                               "call forward(scores, y) first")
+        return value
+
+
+class SoftmaxLoss(Loss):
+    """Softmax followed by cross-entropy: L = mean_i( -log softmax(scores_i)[y_i] ).
+
+    scores: (N, C) real numbers (logits); y: (N,) integer labels in 0..C-1
+    backward() -> dscores: (N, C), equal to (softmax(scores) - onehot(y)) / N
+    """
+
+    def __init__(self):
+        self.probs = self.y = None
+
+    def forward(self, scores, y):
+        scores = _check_scores(self, scores, ndim=2)
+        N, C = scores.shape
+        self.y = _class_labels(self, y, N, C)
+        # Subtracting the row maximum changes nothing mathematically but keeps
+        # exp() from overflowing: the largest exponent becomes 0.
+        shifted = scores - scores.real.max(axis=1, keepdims=True)
+        log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        log_probs = shifted - log_norm
+        self.probs = np.exp(log_probs)
+        return -log_probs[np.arange(N), self.y].mean()
+
+    def backward(self):
+        probs = self._cached("probs")
+        N = probs.shape[0]
+        dscores = probs.copy()
+        dscores[np.arange(N), self.y] -= 1
+        return dscores / N
+
+    def predict(self, scores):
+        return np.argmax(np.real(scores), axis=1)
+
+
+class SigmoidCrossEntropy(Loss):
+    """Logistic cost for two classes: L = -mean( y log a + (1 - y) log(1 - a) ), a = sigmoid(z).
+
+    z: (N,) or (N, 1) logits; y: N labels in [0, 1] (usually 0 or 1)
+    backward() -> dz: shaped like z, equal to (a - y) / N
+
+    Written with log(1 + e^z) = softplus(z), the cost per sample is
+    softplus(z) - y z, which never takes the log of 0 and never overflows.
+    """
+
+    def __init__(self):
+        self.z = self.y = None
+
+    def forward(self, z, y):
+        z = _check_scores(self, z, ndim=None)
+        if not (z.ndim == 1 or (z.ndim == 2 and z.shape[1] == 1)):
+            raise ValueError(f"SigmoidCrossEntropy: expected logits of shape (N,) or (N, 1), "
+                             f"got {z.shape}")
+        y = _numeric_targets(self, y, z.shape[0])
+        if y.size != z.shape[0]:
+            raise ValueError(f"SigmoidCrossEntropy: expected {z.shape[0]} labels, one per "
+                             f"sample, got an array of shape {y.shape}")
+        y = y.reshape(z.shape)
+        if np.any((y < 0) | (y > 1)):
+            raise ValueError("SigmoidCrossEntropy: labels must lie in [0, 1] (usually 0 or 1), "
+                             f"got values from {y.min()} to {y.max()}")
+        self.z, self.y = z, y
+        return (_softplus(z) - y * z).mean()
+
+    def backward(self):
+        z = self._cached("z")
+        return (sigmoid(z) - self.y) / z.shape[0]
+
+    def predict(self, z):
+        return (np.real(z) > 0).astype(np.int64).reshape(z.shape[0])
+
+
+def _softplus(z):
+    """log(1 + e^z) for real or complex z: z + log(1 + e^-z) when z >= 0, else log(1 + e^z)."""
+    positive = z.real >= 0
+    return np.where(positive, z, 0) + np.log1p(np.exp(np.where(positive, -z, z)))
+
+
+class MSELoss(Loss):
+    """Mean squared error over every element: L = mean( (scores - y)**2 ).
+
+    scores: (N, K) or (N,); y: the same shape (a (N,) y is accepted for (N, 1) scores)
+    backward() -> dscores: shaped like scores, equal to 2 (scores - y) / scores.size
+    """
+
+    def __init__(self):
+        self.diff = None
+
+    def forward(self, scores, y):
+        scores = _check_scores(self, scores, ndim=None)
+        y = _numeric_targets(self, y, scores.shape[0])
+        if y.size != scores.size:
+            raise ValueError(f"MSELoss: expected targets of shape {scores.shape}, got {y.shape}")
+        self.diff = scores - y.reshape(scores.shape)
+        return (self.diff**2).mean()
+
+    def backward(self):
+        diff = self._cached("diff")
+        return 2 * diff / diff.size
+
+    def predict(self, scores):
+        return scores
+
+
+def _check_scores(loss, scores, ndim):
+    scores = np.asarray(scores)
+    name = type(loss).__name__
+    if ndim is not None and scores.ndim != ndim:
+        raise ValueError(f"{name}: expected scores of shape (N, C), got {scores.shape}")
+    if scores.ndim == 0 or scores.shape[0] == 0:
+        raise ValueError(f"{name}: the batch is empty (scores of shape {scores.shape}); "
+                         "pass at least one sample")
+    return scores
+
+
+def _numeric_targets(loss, y, N):
+    y = np.asarray(y)
+    name = type(loss).__name__
+    if y.dtype.kind not in "biuf":
+        raise ValueError(f"{name}: targets must be numbers, got an array of dtype {y.dtype}")
+    if y.shape[0:1] != (N,):
+        raise ValueError(f"{name}: expected {N} targets (one per row of scores), "
+                         f"got an array of shape {y.shape}")
+    if not np.all(np.isfinite(y)):
+        raise ValueError(f"{name}: targets contain NaN or Inf")
+    return y
+
+
+def _class_labels(loss, y, N, C):
+    """Check that y holds N whole-number labels in 0..C-1 and return them as int64."""
+    y = _numeric_targets(loss, y, N)
+    name = type(loss).__name__
+    if y.ndim != 1:
+        raise ValueError(f"{name}: expected labels of shape ({N},), got {y.shape}; "
+                         "pass class indices, not one-hot rows")
+    if np.any(y != np.round(y)):
+        raise ValueError(f"{name}: labels must be whole numbers (class indices), "
+                         f"got fractional values such as {y[y != np.round(y)][0]}")
+    if np.any((y < 0) | (y >= C)):
+        bad = y[(y < 0) | (y >= C)][0]
+        raise ValueError(f"{name}: labels must be class indices in 0..{C - 1} "
+                         f"(the scores have {C} columns), got {bad}")
+    return y.astype(np.int64)

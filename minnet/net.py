@@ -1,0 +1,328 @@
+"""Net: a list of layers followed by a loss, with L2 regularization, save and load."""
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .layers import Affine, Dropout, ReLU, Sigmoid, Tanh
+from .losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss
+
+# The classes Net.save can describe and Net.load can rebuild, by name.
+LAYER_TYPES = {cls.__name__: cls for cls in (Affine, ReLU, Sigmoid, Tanh, Dropout)}
+LOSS_TYPES = {cls.__name__: cls for cls in (SoftmaxLoss, SigmoidCrossEntropy, MSELoss)}
+ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
+LOSSES = {"softmax": SoftmaxLoss, "sigmoid": SigmoidCrossEntropy, "mse": MSELoss}
+CHECKPOINT_FORMAT = "minnet-net-1"
+
+
+class Net:
+    """A feed-forward network: layers applied in order, then a loss.
+
+    layers: list of layers (see minnet.layers.Layer for the contract)
+    loss: a loss (see minnet.losses.Loss), kept as `net.loss_fn`
+    reg: L2 regularization strength; the loss adds 0.5 * reg * sum(W**2) over
+        every weight matrix (biases excluded, the usual course convention)
+    dtype: float64 (default) or float32; parameters live in this dtype and the
+        input X is cast to it on the way in
+
+    net.params is an ordered dict over the parametric layers, named
+    <short name><k> with k counting parametric layers from 1: W1, b1, W2, b2, ...
+    Its values are the very arrays the layers hold.
+
+    X: (N, D) one sample per row; scores: (N, C); y: (N,) labels or targets.
+    """
+
+    def __init__(self, layers, loss, reg=0.0, dtype=np.float64):
+        self.layers = list(layers)
+        self.loss_fn = loss
+        self.reg = _check_reg(reg)
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise ValueError(f"Net: dtype must be float64 or float32, got {self.dtype}")
+        _check_architecture(self.layers, loss)
+        for layer in self.layers:
+            for key, value in layer.params.items():
+                layer.params[key] = np.asarray(value, dtype=self.dtype)
+        self.data_loss = self.reg_loss = None
+
+    @classmethod
+    def mlp(cls, sizes, activation="relu", keep_prob=None, loss="softmax", reg=0.0,
+            init=None, seed=0, dtype=np.float64):
+        """A multilayer perceptron: Affine, activation[, Dropout], ..., Affine, then the loss.
+
+        sizes: [D, H1, ..., C], the input width, the hidden widths, the output width
+        activation: "relu", "tanh" or "sigmoid"
+        keep_prob: None for no dropout, else a Dropout(keep_prob) after every activation
+        loss: "softmax", "sigmoid" (one output, two classes) or "mse"
+        init: "he", "xavier" or a float std; default "he" for ReLU, "xavier" otherwise
+        seed: int or Generator, for the initial weights and the dropout masks
+
+        Net.mlp([64, 128, 10]) is Affine(64, 128), ReLU(), Affine(128, 10), SoftmaxLoss().
+        """
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"Net.mlp: activation must be one of {sorted(ACTIVATIONS)}, "
+                             f"got {activation!r}")
+        if loss not in LOSSES:
+            raise ValueError(f"Net.mlp: loss must be one of {sorted(LOSSES)}, got {loss!r}")
+        if len(sizes) < 2:
+            raise ValueError(f"Net.mlp: sizes needs at least the input and output widths, "
+                             f"got {sizes!r}")
+        if init is None:
+            init = "he" if activation == "relu" else "xavier"
+        rng = np.random.default_rng(seed)
+        layers = []
+        for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            layers.append(Affine(fan_in, fan_out, init=init, rng=rng))
+            if i < len(sizes) - 2:
+                layers.append(ACTIVATIONS[activation]())
+                if keep_prob is not None:
+                    layers.append(Dropout(keep_prob, rng=rng.spawn(1)[0]))
+        return cls(layers, LOSSES[loss](), reg=reg, dtype=dtype)
+
+    def __repr__(self):
+        lines = [f"  {layer!r}," for layer in self.layers]
+        return (f"Net([\n" + "\n".join(lines) + f"\n], {self.loss_fn!r}, reg={self.reg}, "
+                f"dtype={self.dtype.name})")
+
+    # -- parameters -------------------------------------------------------------
+
+    def _slots(self):
+        """(name, layer, key) for every parameter, in order: ("W1", layer, "W"), ..."""
+        slots, k = [], 0
+        for layer in self.layers:
+            if layer.params:
+                k += 1
+                slots.extend((f"{key}{k}", layer, key) for key in layer.params)
+        return slots
+
+    @property
+    def params(self):
+        """Ordered dict name -> the layer's own array: W1, b1, W2, b2, ..."""
+        return {name: layer.params[key] for name, layer, key in self._slots()}
+
+    def weights(self):
+        """The arrays L2 regularization applies to (each layer's `weights`)."""
+        return [layer.params[key] for layer in self.layers for key in layer.weights]
+
+    # -- modes ------------------------------------------------------------------
+
+    def train(self):
+        """Training mode for every layer (Dropout drops units). Returns the net."""
+        for layer in self.layers:
+            layer.training = True
+        return self
+
+    def eval(self):
+        """Evaluation mode for every layer (Dropout is the identity). Returns the net."""
+        for layer in self.layers:
+            layer.training = False
+        return self
+
+    # -- forward and backward ---------------------------------------------------
+
+    def forward(self, X):
+        """X: (N, D) -> scores: (N, C), through every layer in order."""
+        out = self._input(X)
+        for i, layer in enumerate(self.layers):
+            try:
+                out = layer.forward(out)
+            except ValueError as err:
+                raise ValueError(f"net.layers[{i}] = {layer!r}: {err}") from err
+        return out
+
+    def loss(self, X, y):
+        """X: (N, D), y: (N,) -> the total loss, data loss + 0.5 * reg * sum(W**2).
+
+        Afterwards net.data_loss and net.reg_loss hold the two parts.
+        """
+        scores = self.forward(X)
+        try:
+            data_loss = self.loss_fn.forward(scores, y)
+        except ValueError as err:
+            raise ValueError(f"net.loss_fn = {self.loss_fn!r}: {err}") from err
+        reg_loss = 0.5 * self.reg * sum(np.sum(W * W) for W in self.weights())
+        self.data_loss, self.reg_loss = _scalar(data_loss), _scalar(reg_loss)
+        total = self.data_loss + self.reg_loss
+        if not np.isfinite(total):
+            raise FloatingPointError(self._diverged_message(total))
+        return total
+
+    def backward(self):
+        """Gradients of the last net.loss(X, y): dict keyed like net.params.
+
+        Each gradient has the shape of its parameter and includes reg * W for
+        the regularized weights.
+        """
+        if self.data_loss is None:
+            raise RuntimeError("Net.backward: call net.loss(X, y) first, then net.backward()")
+        dout = self.loss_fn.backward()
+        for layer in reversed(self.layers):
+            dout = layer.backward(dout)
+        grads = {}
+        for name, layer, key in self._slots():
+            grads[name] = layer.grads[key]
+            if self.reg and key in layer.weights:
+                grads[name] = grads[name] + self.reg * layer.params[key]
+        return grads
+
+    def loss_and_grads(self, X, y):
+        """X: (N, D), y: (N,) -> (loss, grads): net.loss(X, y), then net.backward()."""
+        return self.loss(X, y), self.backward()
+
+    def predict(self, X):
+        """X: (N, D) -> predictions (N,): class labels, or values for MSELoss.
+
+        Runs in eval mode (no dropout) and then restores each layer's mode.
+        """
+        modes = [layer.training for layer in self.layers]
+        self.eval()
+        try:
+            scores = self.forward(X)
+        finally:
+            for layer, mode in zip(self.layers, modes):
+                layer.training = mode
+        return self.loss_fn.predict(scores)
+
+    def accuracy(self, X, y):
+        """Fraction of the N samples of X: (N, D) whose predicted label equals y: (N,)."""
+        y = np.asarray(y)
+        predictions = self.predict(X)
+        if y.shape != predictions.shape:
+            raise ValueError(f"Net.accuracy: expected {predictions.shape[0]} labels of shape "
+                             f"{predictions.shape}, got {y.shape}")
+        return float(np.mean(predictions == y))
+
+    def _input(self, X):
+        X = np.asarray(X)
+        if X.dtype.kind not in "biufc":
+            raise ValueError(f"Net: X must be an array of numbers, got dtype {X.dtype}")
+        if X.ndim < 2 or X.shape[0] == 0:
+            raise ValueError(f"Net: expected X of shape (N, D) with N >= 1, one sample per row, "
+                             f"got {X.shape}" + ("; use X.reshape(1, -1) for one sample"
+                                                 if X.ndim == 1 else ""))
+        if not np.all(np.isfinite(X)):
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
+            raise ValueError(f"Net: X contains NaN or Inf (first at index {bad}); "
+                             "clean the data before training")
+        # Complex input passes through unchanged: the complex-step check needs it.
+        return X if X.dtype.kind == "c" else X.astype(self.dtype, copy=False)
+
+    def _diverged_message(self, total):
+        bad = [name for name, value in self.params.items() if not np.all(np.isfinite(value))]
+        where = (f"parameters {', '.join(bad)} contain NaN or Inf" if bad
+                 else "the parameters are finite but the scores overflowed")
+        return (f"Net.loss: the loss is {total} ({where}); training diverged, "
+                "try a smaller learning rate")
+
+    # -- save and load ------------------------------------------------------------
+
+    def save(self, path):
+        """Write the architecture and parameters to the .npz file `path` (no pickle).
+
+        The file is written beside the target and then renamed over it, so a
+        crash during save never destroys an earlier checkpoint at `path`.
+        """
+        architecture = {
+            "format": CHECKPOINT_FORMAT,
+            "layers": [{"type": _type_name(layer, LAYER_TYPES, "layer"), "config": layer.config()}
+                       for layer in self.layers],
+            "loss": _type_name(self.loss_fn, LOSS_TYPES, "loss"),
+            "reg": self.reg,
+            "dtype": self.dtype.name,
+        }
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".minnet-", suffix=".npz.tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, architecture=np.array(json.dumps(architecture)), **self.params)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    @classmethod
+    def load(cls, path):
+        """Rebuild a Net written by Net.save(path)."""
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"Net.load: no file at {path!r}")
+        try:
+            # Opening the file ourselves guarantees it is closed even when numpy fails.
+            with open(path, "rb") as f, np.load(f, allow_pickle=False) as archive:
+                arrays = {name: archive[name] for name in archive.files}
+            architecture = json.loads(str(arrays.pop("architecture")))
+            if architecture.get("format") != CHECKPOINT_FORMAT:
+                raise ValueError(f"unknown format {architecture.get('format')!r}")
+            layers = [LAYER_TYPES[spec["type"]](**spec["config"])
+                      for spec in architecture["layers"]]
+            net = cls(layers, LOSS_TYPES[architecture["loss"]](), reg=architecture["reg"],
+                      dtype=architecture["dtype"])
+        except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile) as err:
+            raise ValueError(f"Net.load: {path!r} is not a readable minnet checkpoint "
+                             f"({type(err).__name__}: {err}); write one with net.save(path)"
+                             ) from err
+        expected = {name: value.shape for name, value in net.params.items()}
+        received = {name: value.shape for name, value in arrays.items()}
+        if expected != received:
+            raise ValueError(f"Net.load: {path!r} holds parameters {received}, but its "
+                             f"architecture needs {expected}; the file is damaged")
+        for name, layer, key in net._slots():
+            layer.params[key] = arrays[name].astype(net.dtype)
+        return net
+
+
+def _scalar(value):
+    """A numpy scalar as a Python float (or complex, during a complex-step check)."""
+    return complex(value) if np.iscomplexobj(value) else float(value)
+
+
+def _check_reg(reg):
+    if isinstance(reg, bool) or not isinstance(reg, (int, float)) or not 0 <= reg < np.inf:
+        raise ValueError(f"Net: reg must be a finite number >= 0, got {reg!r}")
+    return float(reg)
+
+
+def _type_name(obj, known, kind):
+    name = type(obj).__name__
+    if known.get(name) is not type(obj):
+        raise ValueError(f"Net.save: cannot describe the {kind} {obj!r}; only minnet's own "
+                         f"classes can be saved: {', '.join(known)}")
+    return name
+
+
+def _check_architecture(layers, loss):
+    """Catch wiring mistakes when the Net is built, not deep inside the first forward."""
+    if not layers:
+        raise ValueError("Net: layers is empty; pass a list such as [Affine(4, 3)]")
+    for i, layer in enumerate(layers):
+        missing = [a for a in ("forward", "backward", "params") if not hasattr(layer, a)]
+        if missing:
+            raise ValueError(f"Net: layers[{i}] = {layer!r} is not a layer: it has no "
+                             f"{', '.join(missing)} (see minnet.layers.Layer for the contract)")
+    missing = [a for a in ("forward", "backward", "predict") if not hasattr(loss, a)]
+    if missing:
+        raise ValueError(f"Net: loss {loss!r} is not a loss: it has no {', '.join(missing)} "
+                         "(see minnet.losses.Loss for the contract)")
+    # Follow the feature count through the Affine layers.
+    width, source = None, None
+    for i, layer in enumerate(layers):
+        if isinstance(layer, Affine):
+            if width is not None and layer.in_features != width:
+                raise ValueError(f"Net: layers[{i}] = {layer!r} expects {layer.in_features} "
+                                 f"features, but {source} outputs {width}")
+            width, source = layer.out_features, f"layers[{i}] = {layer!r}"
+        elif not isinstance(layer, (ReLU, Sigmoid, Tanh, Dropout)):
+            width = None  # a layer we cannot follow: stop checking widths
+    if width is None:
+        return
+    if isinstance(loss, SoftmaxLoss) and width < 2:
+        raise ValueError(f"Net: SoftmaxLoss needs at least 2 scores per sample, but {source} "
+                         f"outputs {width}; use SigmoidCrossEntropy for one output")
+    if isinstance(loss, SigmoidCrossEntropy) and width != 1:
+        raise ValueError(f"Net: SigmoidCrossEntropy needs 1 score per sample, but {source} "
+                         f"outputs {width}; use SoftmaxLoss for {width} classes")

@@ -1,0 +1,91 @@
+"""Training: minibatch gradient descent over a dataset, with a History of what happened."""
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class History:
+    """What fit recorded.
+
+    loss: the training loss of every step (one minibatch), in order
+    train_acc, val_acc: accuracy on the whole training set and on the
+        validation set after every epoch (val_acc is empty without val)
+    seconds: wall-clock time of every epoch
+    """
+    loss: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)
+    val_acc: list = field(default_factory=list)
+    seconds: list = field(default_factory=list)
+
+    @property
+    def steps(self):
+        return len(self.loss)
+
+
+def fit(net, X, y, optimizer, epochs=10, batch_size=64, val=None, seed=0, verbose=True,
+        callback=None):
+    """Train `net` on (X, y) with minibatches and return a History.
+
+    net: what fit needs from a model (a minnet Net has all of it):
+        `loss_and_grads(X, y) -> (loss, grads)`, `params` (dict name -> array,
+        updated in place), `accuracy(X, y) -> float`, `train()`, `dtype`, and
+        `layers`, each with a `training` flag
+    X: (N, D) inputs; y: (N,) labels
+    optimizer: a minnet.optim optimizer, called as optimizer.step(net.params, grads)
+    epochs: passes over the data; batch_size: samples per step (the last
+        minibatch of an epoch may be smaller)
+    val: optional (X_val, y_val), for the validation accuracy after every epoch
+    seed: int or Generator for the shuffling (nothing else is random here)
+    verbose: print one line per epoch
+    callback: optional callback(step, net, X_batch, y_batch), called after every
+        optimizer step (step counts from 1); it is where monitoring such as a
+        gradient check during training plugs in
+
+    The net is in training mode while fitting; each layer's mode is restored after.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim < 2 or y.shape[:1] != X.shape[:1] or len(X) == 0:
+        raise ValueError(f"fit: expected X of shape (N, D) and y of shape (N,) with the same "
+                         f"N >= 1, got X {X.shape} and y {y.shape}")
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"fit: {name} must be a positive int, got {value!r}")
+    if X.dtype.kind in "biuf":
+        X = X.astype(net.dtype, copy=False)  # cast once here, not once per minibatch
+    rng = np.random.default_rng(seed)
+    history = History()
+    modes = [layer.training for layer in net.layers]
+    net.train()
+    try:
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            order = rng.permutation(len(X))
+            for first in range(0, len(X), batch_size):
+                batch = order[first:first + batch_size]
+                loss, grads = net.loss_and_grads(X[batch], y[batch])
+                optimizer.step(net.params, grads)
+                history.loss.append(loss)
+                if callback is not None:
+                    callback(history.steps, net, X[batch], y[batch])
+            history.train_acc.append(net.accuracy(X, y))
+            if val is not None:
+                history.val_acc.append(net.accuracy(*val))
+            history.seconds.append(time.perf_counter() - start)
+            if verbose:
+                print(_progress_line(epoch, epochs, history), flush=True)
+    finally:
+        for layer, mode in zip(net.layers, modes):
+            layer.training = mode
+    return history
+
+
+def _progress_line(epoch, epochs, history):
+    steps_per_epoch = history.steps // epoch
+    mean_loss = np.mean(history.loss[-steps_per_epoch:])
+    line = (f"epoch {epoch:>{len(str(epochs))}}/{epochs}  loss {mean_loss:.4f}  "
+            f"train acc {history.train_acc[-1]:.3f}")
+    if history.val_acc:
+        line += f"  val acc {history.val_acc[-1]:.3f}"
+    return line + f"  ({history.seconds[-1]:.2f} s)"

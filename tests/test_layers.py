@@ -1,0 +1,210 @@
+import numpy as np
+import pytest
+
+from minnet.layers import Affine, Dropout, ReLU, Sigmoid, Tanh
+
+from helpers import assert_layer_gradients
+
+# One declarative table: every layer, over several input shapes and seeds.
+LAYER_CASES = {
+    "affine": (lambda rng: Affine(6, 4, rng=rng), [(3, 6), (1, 6), (2, 3, 2)]),
+    "affine-xavier": (lambda rng: Affine(5, 5, init="xavier", rng=rng), [(4, 5)]),
+    "relu": (lambda rng: ReLU(), [(3, 5), (2, 2, 3)]),
+    "sigmoid": (lambda rng: Sigmoid(), [(3, 5), (1, 1)]),
+    "tanh": (lambda rng: Tanh(), [(3, 5), (4, 2, 2)]),
+    "dropout": (lambda rng: Dropout(0.6, seed=7), [(6, 5)]),
+    "dropout-eval": (lambda rng: _eval(Dropout(0.3, seed=1)), [(6, 5)]),
+}
+
+
+def _eval(layer):
+    layer.training = False
+    return layer
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("case", sorted(LAYER_CASES))
+def test_backward_matches_centered_differences(case, seed):
+    make_layer, shapes = LAYER_CASES[case]
+    rng = np.random.default_rng(seed)
+    for shape in shapes:
+        assert_layer_gradients(make_layer(rng), rng.standard_normal(shape), seed=seed)
+
+
+def test_affine_forward_by_hand():
+    layer = Affine(2, 3)
+    layer.params["W"][...] = [[1, 2, 3], [4, 5, 6]]
+    layer.params["b"][...] = [0.5, 0, -1]
+    np.testing.assert_array_equal(layer.forward(np.array([[1.0, 2.0]])), [[9.5, 12, 14]])
+
+
+def test_affine_backward_by_hand():
+    layer = Affine(2, 2)
+    layer.params["W"][...] = [[1, 2], [3, 4]]
+    x = np.array([[1.0, 0.0], [0.0, 2.0]])
+    layer.forward(x)
+    dx = layer.backward(np.array([[1.0, 0.0], [1.0, 1.0]]))
+    np.testing.assert_array_equal(dx, [[1, 3], [3, 7]])        # dout @ W.T
+    np.testing.assert_array_equal(layer.grads["W"], [[1, 0], [2, 2]])  # x.T @ dout
+    np.testing.assert_array_equal(layer.grads["b"], [2, 1])    # summed over the batch
+
+
+def test_affine_flattens_images_and_returns_dx_in_their_shape():
+    layer = Affine(12, 2, rng=0)
+    x = np.arange(24.0).reshape(2, 3, 4)
+    out = layer.forward(x)
+    np.testing.assert_allclose(out, x.reshape(2, 12) @ layer.params["W"])
+    assert layer.backward(np.ones((2, 2))).shape == (2, 3, 4)
+
+
+@pytest.mark.parametrize("init, expected", [("he", np.sqrt(2 / 400)),
+                                            ("xavier", np.sqrt(2 / 600)), (0.01, 0.01)])
+def test_affine_init_std(init, expected):
+    W = Affine(400, 200, init=init, rng=0).params["W"]
+    assert W.dtype == np.float64
+    assert abs(W.std() / expected - 1) < 0.01
+    np.testing.assert_array_equal(Affine(400, 200, init=init, rng=0).params["W"], W)
+
+
+def test_affine_accepts_a_generator_and_leaves_global_state_alone():
+    state = np.random.get_state()
+    a = Affine(3, 3, rng=np.random.default_rng(5)).params["W"]
+    b = Affine(3, 3, rng=5).params["W"]
+    np.testing.assert_array_equal(a, b)
+    assert np.random.get_state()[1].tolist() == state[1].tolist()
+
+
+def test_grads_are_fresh_arrays_not_accumulated():
+    layer = Affine(3, 2, rng=0)
+    x = np.ones((4, 3))
+    layer.forward(x)
+    layer.backward(np.ones((4, 2)))
+    first = layer.grads["W"]
+    layer.forward(x)
+    layer.backward(np.ones((4, 2)))
+    np.testing.assert_array_equal(layer.grads["W"], first)
+    assert layer.grads["W"] is not first
+
+
+def test_relu_forward_and_kink_convention():
+    layer = ReLU()
+    np.testing.assert_array_equal(layer.forward(np.array([[-1.0, 0.0, 2.0]])), [[0, 0, 2]])
+    np.testing.assert_array_equal(layer.backward(np.ones((1, 3))), [[0, 0, 1]])
+
+
+def test_sigmoid_forward_by_hand_and_no_overflow_at_1000():
+    layer = Sigmoid()
+    out = layer.forward(np.array([[0.0, np.log(3), -np.log(3), 1000.0, -1000.0]]))
+    np.testing.assert_allclose(out, [[0.5, 0.75, 0.25, 1.0, 0.0]], rtol=1e-15, atol=0)
+    dx = layer.backward(np.ones((1, 5)))
+    np.testing.assert_allclose(dx, [[0.25, 0.1875, 0.1875, 0.0, 0.0]], rtol=1e-15, atol=1e-300)
+
+
+def test_tanh_forward_and_backward_by_hand():
+    layer = Tanh()
+    np.testing.assert_allclose(layer.forward(np.array([[np.log(2), 0.0]])), [[0.6, 0.0]])
+    np.testing.assert_allclose(layer.backward(np.ones((1, 2))), [[0.64, 1.0]])
+
+
+@pytest.mark.parametrize("layer", [Affine(3, 2, rng=0), ReLU(), Sigmoid(), Tanh(),
+                                   Dropout(0.5, seed=0)], ids=repr)
+def test_layers_accept_complex_input_for_the_complex_step(layer):
+    # Im f(x + ih) / h is the derivative: check it against backward for a tiny h.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3))
+    direction = rng.standard_normal((4, 3))
+    h = 1e-20
+    out = layer.forward(x + 1j * h * direction)
+    dout = rng.standard_normal(out.shape)
+    derivative = np.sum(out * dout).imag / h
+    layer.forward(x)
+    dx = layer.backward(dout)
+    np.testing.assert_allclose(derivative, np.sum(dx * direction), rtol=1e-13)
+
+
+def test_sigmoid_and_relu_complex_decide_by_real_part():
+    x = np.array([[1000.0 + 1e-20j, -1000.0 + 1e-20j, -2.0 + 5j]])
+    np.testing.assert_array_equal(ReLU().forward(x), [[1000.0 + 1e-20j, 0, 0]])
+    out = Sigmoid().forward(x)
+    assert np.all(np.isfinite(out))
+
+
+def test_dropout_inverted_scaling_and_keep_rate():
+    layer = Dropout(keep_prob=0.8, seed=3)
+    out = layer.forward(np.ones((200, 500)))
+    assert set(np.unique(out)) == {0.0, 1.25}
+    assert abs(np.mean(out > 0) - 0.8) < 0.005
+    assert abs(out.mean() - 1.0) < 0.01  # the expected value of each unit is unchanged
+
+
+def test_dropout_seed_gives_the_same_mask_every_forward():
+    layer = Dropout(0.5, seed=11)
+    x = np.ones((5, 8))
+    np.testing.assert_array_equal(layer.forward(x), layer.forward(x))
+    np.testing.assert_array_equal(Dropout(0.5, seed=11).forward(x), layer.forward(x))
+
+
+def test_dropout_without_seed_advances_its_private_generator():
+    layer = Dropout(0.5, rng=4)
+    x = np.ones((5, 8))
+    first, second = layer.forward(x), layer.forward(x)
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(Dropout(0.5, rng=4).forward(x), first)  # reproducible
+
+
+def test_dropout_eval_mode_is_identity_and_keep_prob_is_settable():
+    layer = Dropout(0.5, seed=0)
+    layer.training = False
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    np.testing.assert_array_equal(layer.forward(x), x)
+    layer.keep_prob = 1.0
+    layer.training = True
+    np.testing.assert_array_equal(layer.forward(x), x)
+    layer.seed = 9
+    assert layer.seed == 9 and layer.keep_prob == 1.0
+
+
+def test_dropout_never_touches_global_random_state():
+    state = np.random.get_state()
+    Dropout(0.5).forward(np.ones((10, 10)))
+    Dropout(0.5, seed=1).forward(np.ones((10, 10)))
+    assert np.random.get_state()[1].tolist() == state[1].tolist()
+
+
+def test_dropout_keeps_float32():
+    out = Dropout(0.5, seed=0).forward(np.ones((3, 3), dtype=np.float32))
+    assert out.dtype == np.float32
+
+
+@pytest.mark.parametrize("keep_prob", [0, -0.1, 1.5, "0.5", True])
+def test_dropout_rejects_bad_keep_prob(keep_prob):
+    with pytest.raises(ValueError, match="keep_prob"):
+        Dropout(keep_prob)
+    layer = Dropout(0.5)
+    with pytest.raises(ValueError, match="keep_prob"):
+        layer.keep_prob = keep_prob
+    assert layer.keep_prob == 0.5
+
+
+def test_affine_rejects_wrong_width_naming_shapes():
+    with pytest.raises(ValueError, match=r"Affine: expected x of shape \(N, 4\).*got \(2, 5\)"):
+        Affine(4, 3).forward(np.ones((2, 5)))
+    with pytest.raises(ValueError, match=r"got \(4,\)"):
+        Affine(4, 3).forward(np.ones(4))
+
+
+@pytest.mark.parametrize("bad", [0, -2, 2.5, "3", True])
+def test_affine_rejects_bad_sizes_and_init(bad):
+    with pytest.raises(ValueError, match="in_features"):
+        Affine(bad, 3)
+    with pytest.raises(ValueError, match="init"):
+        Affine(3, 3, init="glorot")
+
+
+@pytest.mark.parametrize("layer", [Affine(3, 2), ReLU(), Sigmoid(), Tanh(), Dropout()], ids=repr)
+def test_backward_before_forward_and_wrong_dout_shape(layer):
+    with pytest.raises(RuntimeError, match="before forward"):
+        layer.backward(np.ones((2, 2)))
+    layer.forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"expected dout of shape \(2, \d\)"):
+        layer.backward(np.ones((5, 7)))

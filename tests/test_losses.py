@@ -1,0 +1,118 @@
+import numpy as np
+import pytest
+
+from minnet.losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss
+
+from helpers import max_relative_error, numeric_gradient
+
+
+def assert_loss_gradient(loss, scores, y, tol=1e-7):
+    loss.forward(scores, y)
+    analytic = loss.backward()
+    assert analytic.shape == scores.shape
+    numeric = numeric_gradient(lambda: loss.forward(scores, y), scores)
+    assert max_relative_error(analytic, numeric) < tol
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_gradients_match_centered_differences(seed):
+    rng = np.random.default_rng(seed)
+    assert_loss_gradient(SoftmaxLoss(), rng.standard_normal((5, 4)), rng.integers(0, 4, 5))
+    assert_loss_gradient(SigmoidCrossEntropy(), rng.standard_normal(6), rng.integers(0, 2, 6))
+    assert_loss_gradient(SigmoidCrossEntropy(), rng.standard_normal((6, 1)), rng.random(6))
+    assert_loss_gradient(MSELoss(), rng.standard_normal((5, 3)), rng.standard_normal((5, 3)))
+    assert_loss_gradient(MSELoss(), rng.standard_normal((5, 1)), rng.standard_normal(5))
+
+
+def test_softmax_loss_by_hand():
+    loss = SoftmaxLoss()
+    # Equal scores: every class has probability 1/C, so the loss is log C.
+    assert loss.forward(np.zeros((2, 4)), np.array([0, 3])) == pytest.approx(np.log(4), rel=1e-15)
+    # scores [0, log 3] give probabilities [1/4, 3/4].
+    value = loss.forward(np.array([[0.0, np.log(3)]]), np.array([1]))
+    assert value == pytest.approx(-np.log(0.75), rel=1e-14)
+    np.testing.assert_allclose(loss.backward(), [[0.25, -0.25]], rtol=1e-14)
+
+
+def test_softmax_loss_is_stable_for_logits_of_1e4():
+    loss = SoftmaxLoss()
+    value = loss.forward(np.array([[1e4, 0.0, -1e4], [0.0, 1e4, 1e4]]), np.array([1, 2]))
+    # Sample 1: the true class is 1e4 below the best: loss 1e4. Sample 2: a tie: log 2.
+    assert value == pytest.approx((1e4 + np.log(2)) / 2, rel=1e-12)
+    assert np.all(np.isfinite(loss.backward()))
+
+
+def test_softmax_predict_and_float_labels():
+    loss = SoftmaxLoss()
+    np.testing.assert_array_equal(loss.predict(np.array([[0.1, 2.0], [3.0, -1.0]])), [1, 0])
+    assert loss.forward(np.zeros((2, 3)), np.array([1.0, 2.0])) == pytest.approx(np.log(3))
+
+
+def test_sigmoid_cross_entropy_by_hand_and_stable_at_1000():
+    loss = SigmoidCrossEntropy()
+    # z = 0: a = 1/2, the cost is log 2 whatever the label.
+    assert loss.forward(np.zeros(3), np.array([0, 1, 1])) == pytest.approx(np.log(2))
+    # z = log 3: a = 3/4; labels 1 and 0 cost -log(3/4) and -log(1/4).
+    value = loss.forward(np.array([np.log(3), np.log(3)]), np.array([1, 0]))
+    assert value == pytest.approx((-np.log(0.75) - np.log(0.25)) / 2, rel=1e-14)
+    np.testing.assert_allclose(loss.backward(), [-0.125, 0.375], rtol=1e-14)
+    # Huge logits: right answers cost ~0, wrong ones cost |z|, never inf or a warning.
+    value = loss.forward(np.array([[1000.0], [-1000.0], [1000.0]]), np.array([1, 0, 0]))
+    assert value == pytest.approx(1000 / 3, rel=1e-14)
+    np.testing.assert_allclose(loss.backward(), [[0.0], [0.0], [1 / 3]], atol=1e-300)
+    np.testing.assert_array_equal(loss.predict(np.array([[2.0], [-1.0]])), [1, 0])
+
+
+def test_mse_by_hand():
+    loss = MSELoss()
+    assert loss.forward(np.array([[1.0, 2.0], [3.0, 5.0]]), np.array([[1.0, 0.0], [3.0, 2.0]])) \
+        == pytest.approx((4 + 9) / 4)
+    np.testing.assert_allclose(loss.backward(), [[0, 1.0], [0, 1.5]])
+
+
+def test_losses_return_complex_for_complex_scores():
+    rng = np.random.default_rng(0)
+    scores, y = rng.standard_normal((4, 3)), np.array([0, 2, 1, 1])
+    direction, h = rng.standard_normal((4, 3)), 1e-20
+    loss = SoftmaxLoss()
+    value = loss.forward(scores + 1j * h * direction, y)
+    loss.forward(scores, y)
+    np.testing.assert_allclose(value.imag / h, np.sum(loss.backward() * direction), rtol=1e-13)
+    loss = SigmoidCrossEntropy()
+    z = rng.standard_normal(5) * 50
+    value = loss.forward(z + 1j * h, np.array([0, 1, 1, 0, 1]))
+    loss.forward(z, np.array([0, 1, 1, 0, 1]))
+    np.testing.assert_allclose(value.imag / h, np.sum(loss.backward()), rtol=1e-13)
+
+
+@pytest.mark.parametrize("y, message", [
+    (np.array([0, 3]), r"0\.\.2 .*got 3"),
+    (np.array([0, -1]), r"0\.\.2 .*got -1"),
+    (np.array([0.5, 1.0]), "whole numbers"),
+    (np.array([0, 1, 2]), "expected 2 targets"),
+    (np.array(["a", "b"]), "must be numbers"),
+    (np.array([[1, 0, 0], [0, 1, 0]]), "one-hot"),
+    (np.array([0, np.nan]), "NaN"),
+])
+def test_softmax_rejects_bad_labels(y, message):
+    with pytest.raises(ValueError, match=message):
+        SoftmaxLoss().forward(np.zeros((2, 3)), y)
+
+
+def test_losses_reject_bad_scores():
+    with pytest.raises(ValueError, match=r"shape \(N, C\)"):
+        SoftmaxLoss().forward(np.zeros(3), np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match="empty"):
+        SoftmaxLoss().forward(np.zeros((0, 3)), np.array([], dtype=int))
+    with pytest.raises(ValueError, match=r"\(N,\) or \(N, 1\)"):
+        SigmoidCrossEntropy().forward(np.zeros((2, 2)), np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        SigmoidCrossEntropy().forward(np.zeros(2), np.array([0, 2]))
+    with pytest.raises(ValueError, match="expected targets of shape"):
+        MSELoss().forward(np.zeros((2, 2)), np.zeros((2, 3)))
+
+
+@pytest.mark.parametrize("loss", [SoftmaxLoss(), SigmoidCrossEntropy(), MSELoss()], ids=repr)
+def test_backward_before_forward(loss):
+    with pytest.raises(RuntimeError, match="before forward"):
+        loss.backward()

@@ -1,0 +1,229 @@
+import os
+
+import numpy as np
+import pytest
+
+from minnet import (Affine, Dropout, Layer, MSELoss, Net, ReLU, Sigmoid, SigmoidCrossEntropy,
+                    SoftmaxLoss, Tanh)
+
+from helpers import max_relative_error, numeric_gradient
+
+
+def small_data(seed=0, N=6, D=4, C=3):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((N, D)), rng.integers(0, C, N)
+
+
+def test_params_keys_order_shapes_and_identity():
+    net = Net.mlp([4, 5, 3, 2], seed=0)
+    params = net.params
+    assert list(params) == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    assert [p.shape for p in params.values()] == [(4, 5), (5,), (5, 3), (3,), (3, 2), (2,)]
+    affines = [layer for layer in net.layers if isinstance(layer, Affine)]
+    assert params["W2"] is affines[1].params["W"]
+    net.params["W2"][0, 0] = 42.0
+    assert affines[1].params["W"][0, 0] == 42.0
+
+
+def test_mlp_layers():
+    net = Net.mlp([4, 8, 3], activation="tanh", keep_prob=0.5, loss="softmax")
+    assert [type(layer) for layer in net.layers] == [Affine, Tanh, Dropout, Affine]
+    assert isinstance(net.loss_fn, SoftmaxLoss)
+    assert repr(net).startswith("Net([\n  Affine(in_features=4, out_features=8),")
+
+
+NETS = {
+    "relu-softmax": lambda: Net.mlp([4, 6, 5, 3], seed=1),
+    "tanh-dropout-reg": lambda: Net([Affine(4, 6, rng=2), Tanh(), Dropout(0.7, seed=3),
+                                     Affine(6, 3, rng=4)], SoftmaxLoss(), reg=0.1),
+    "sigmoid-logistic": lambda: Net([Affine(4, 5, init="xavier", rng=5), Sigmoid(),
+                                     Affine(5, 1, rng=6)], SigmoidCrossEntropy(), reg=0.05),
+    "relu-mse": lambda: Net([Affine(4, 5, rng=7), ReLU(), Affine(5, 3, rng=8)], MSELoss()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NETS))
+def test_net_gradients_match_centered_differences(name):
+    net = NETS[name]()
+    X, y = small_data()
+    if isinstance(net.loss_fn, SigmoidCrossEntropy):
+        y = y % 2
+    if isinstance(net.loss_fn, MSELoss):
+        y = np.random.default_rng(1).standard_normal((6, 3))
+    _, grads = net.loss_and_grads(X, y)
+    assert list(grads) == list(net.params)
+    for key, param in net.params.items():
+        assert grads[key].shape == param.shape
+        numeric = numeric_gradient(lambda: net.loss(X, y), param)
+        assert max_relative_error(grads[key], numeric) < 1e-6, key
+
+
+def test_regularization_part_of_loss_and_gradient():
+    X, y = small_data()
+    plain = Net.mlp([4, 5, 3], seed=0)
+    reg = Net.mlp([4, 5, 3], seed=0, reg=0.3)
+    loss0, grads0 = plain.loss_and_grads(X, y)
+    loss1, grads1 = reg.loss_and_grads(X, y)
+    W1, W2 = reg.params["W1"], reg.params["W2"]
+    expected_reg = 0.5 * 0.3 * (np.sum(W1**2) + np.sum(W2**2))
+    assert reg.reg_loss == pytest.approx(expected_reg, rel=1e-14)
+    assert reg.data_loss == pytest.approx(loss0, rel=1e-14)
+    assert loss1 == pytest.approx(loss0 + expected_reg, rel=1e-14)
+    np.testing.assert_allclose(grads1["W1"] - grads0["W1"], 0.3 * W1, atol=1e-15)
+    np.testing.assert_array_equal(grads1["b1"], grads0["b1"])  # biases are not regularized
+
+
+def test_float32_net_keeps_its_dtype():
+    net = Net.mlp([4, 5, 3], seed=0, dtype=np.float32)
+    X, y = small_data()
+    loss, grads = net.loss_and_grads(X, y)
+    assert isinstance(loss, float)
+    assert all(p.dtype == np.float32 for p in net.params.values())
+    assert all(g.dtype == np.float32 for g in grads.values())
+    assert net.forward(X).dtype == np.float32
+
+
+def test_predict_uses_eval_mode_and_restores_modes():
+    net = Net.mlp([4, 16, 3], keep_prob=0.5, seed=0)
+    X, _ = small_data()
+    first = net.predict(X)
+    np.testing.assert_array_equal(net.predict(X), first)  # no dropout noise
+    assert all(layer.training for layer in net.layers)
+    net.eval()
+    np.testing.assert_array_equal(net.forward(X).argmax(axis=1), first)
+    assert not any(layer.training for layer in net.layers)
+    assert net.train() is net and all(layer.training for layer in net.layers)
+
+
+def test_accuracy():
+    net = Net.mlp([4, 5, 3], seed=0)
+    X, _ = small_data()
+    y = net.predict(X)
+    assert net.accuracy(X, y) == 1.0
+    y[:3] = (y[:3] + 1) % 3
+    assert net.accuracy(X, y) == 0.5
+
+
+def test_save_load_round_trip_is_exact(tmp_path):
+    net = Net([Affine(4, 6, rng=0), ReLU(), Dropout(0.7, seed=5), Affine(6, 3, rng=1)],
+              SoftmaxLoss(), reg=0.01, dtype=np.float32)
+    net.params["b1"][...] = np.arange(6)
+    path = tmp_path / "model.npz"
+    net.save(path)
+    loaded = Net.load(path)
+    assert list(loaded.params) == list(net.params)
+    for name, value in net.params.items():
+        assert loaded.params[name].dtype == np.float32
+        np.testing.assert_array_equal(loaded.params[name], value)
+    assert [type(layer) for layer in loaded.layers] == [Affine, ReLU, Dropout, Affine]
+    assert loaded.layers[2].keep_prob == 0.7 and loaded.layers[2].seed == 5
+    assert loaded.reg == 0.01 and loaded.dtype == np.float32
+    X, y = small_data()
+    assert loaded.loss(X, y) == net.loss(X, y)
+
+
+def test_save_replaces_atomically_and_a_failed_save_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    old = Net.mlp([4, 5, 3], seed=0)
+    old.save(path)
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(KeyboardInterrupt):
+        Net.mlp([4, 5, 3], seed=1).save(path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["model.npz"]  # no temporary file left behind
+
+
+def test_load_errors_are_clear(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no file"):
+        Net.load(tmp_path / "missing.npz")
+    good = tmp_path / "good.npz"
+    Net.mlp([4, 5, 3], seed=0).save(good)
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(good.read_bytes()[:200])
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"not a checkpoint at all")
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, weights=np.ones(3))
+    for path in (truncated, garbage, foreign):
+        with pytest.raises(ValueError, match="not a readable minnet checkpoint"):
+            Net.load(path)
+
+
+def test_load_rejects_parameters_of_the_wrong_shape(tmp_path):
+    good = tmp_path / "good.npz"
+    Net.mlp([4, 5, 3], seed=0).save(good)
+    with np.load(good) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["W2"] = np.ones((4, 3))
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(ValueError, match="damaged"):
+        Net.load(bad)
+
+
+def test_save_refuses_layers_it_cannot_rebuild(tmp_path):
+    class Square(Layer):
+        def forward(self, x):
+            self.x = x
+            return x * x
+
+        def backward(self, dout):
+            return 2 * self.x * dout
+
+    net = Net([Affine(4, 3), Square()], SoftmaxLoss())
+    with pytest.raises(ValueError, match="cannot describe the layer Square"):
+        net.save(tmp_path / "model.npz")
+    assert not os.listdir(tmp_path)
+
+
+def test_wiring_mistakes_are_caught_at_construction():
+    with pytest.raises(ValueError, match="layers is empty"):
+        Net([], SoftmaxLoss())
+    with pytest.raises(ValueError, match=r"layers\[2\] = Affine\(in_features=6.*expects 6 features, "
+                                         r"but layers\[0\] = Affine.* outputs 5"):
+        Net([Affine(4, 5), ReLU(), Affine(6, 3)], SoftmaxLoss())
+    with pytest.raises(ValueError, match="SigmoidCrossEntropy needs 1 score"):
+        Net([Affine(4, 3)], SigmoidCrossEntropy())
+    with pytest.raises(ValueError, match="SoftmaxLoss needs at least 2"):
+        Net([Affine(4, 1)], SoftmaxLoss())
+    with pytest.raises(ValueError, match="is not a layer"):
+        Net([Affine(4, 3), np.tanh], SoftmaxLoss())
+    with pytest.raises(ValueError, match="is not a loss"):
+        Net([Affine(4, 3)], "softmax")
+    with pytest.raises(ValueError, match="reg must be"):
+        Net([Affine(4, 3)], SoftmaxLoss(), reg=-1)
+    with pytest.raises(ValueError, match="dtype"):
+        Net([Affine(4, 3)], SoftmaxLoss(), dtype=np.int32)
+    with pytest.raises(ValueError, match="activation"):
+        Net.mlp([4, 3], activation="gelu")
+
+
+def test_bad_input_names_the_layer_and_shapes():
+    net = Net.mlp([4, 5, 3], seed=0)
+    with pytest.raises(ValueError, match=r"net.layers\[0\] = Affine.*expected x of shape \(N, 4\)"
+                                         r".*got \(2, 7\)"):
+        net.forward(np.ones((2, 7)))
+    with pytest.raises(ValueError, match=r"X contains NaN or Inf \(first at index \(1, 2\)\)"):
+        net.forward(np.array([[0, 0, 0, 0], [0, 0, np.inf, 0.0]]))
+    with pytest.raises(ValueError, match=r"reshape\(1, -1\)"):
+        net.forward(np.ones(4))
+    with pytest.raises(ValueError, match="N >= 1"):
+        net.forward(np.ones((0, 4)))
+    with pytest.raises(ValueError, match="array of numbers"):
+        net.forward(np.array([["a", "b", "c", "d"]]))
+    with pytest.raises(ValueError, match=r"net.loss_fn = SoftmaxLoss\(\).*0\.\.2.*got 7"):
+        net.loss(np.ones((2, 4)), np.array([0, 7]))
+    with pytest.raises(RuntimeError, match="call net.loss"):
+        Net.mlp([4, 5, 3]).backward()
+
+
+def test_diverged_parameters_are_named():
+    net = Net.mlp([4, 5, 3], seed=0)
+    net.params["W2"][0, 0] = np.nan
+    with pytest.raises(FloatingPointError, match="parameters W2 contain NaN"):
+        net.loss(*small_data())
