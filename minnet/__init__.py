@@ -10,10 +10,7 @@ from .net import Net
 from .params import dictionary_to_vector, vector_to_dictionary, gradients_to_vector
 from .optim import SGD, Momentum, Adam
 from .train import fit, History
-try:
-    from . import datasets
-except ImportError:  # TEMP until datasets.py lands
-    pass
+from . import datasets
 
 __version__ = "0.1.0"
 

@@ -12,16 +12,16 @@ from .optim import Momentum
 from .train import fit
 
 
-def demo(epochs=20, seed=0, verbose=True):
+def demo(epochs=30, seed=0, verbose=True):
     """Train a 64-128-64-10 ReLU MLP with dropout on the digits; return (net, history, test accuracy)."""
     X, y = datasets.load_digits()
     X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_fraction=0.2, seed=seed)
     X_train, X_test = datasets.standardize(X_train, X_test)
-    net = Net.mlp([64, 128, 64, 10], activation="relu", keep_prob=0.8, reg=1e-4, seed=seed)
+    net = Net.mlp([64, 128, 64, 10], activation="relu", keep_prob=0.9, reg=1e-3, seed=seed)
     if verbose:
         print(f"digits: {len(X_train)} training and {len(X_test)} test images of 8x8 pixels")
         print(net)
-    history = fit(net, X_train, y_train, Momentum(lr=0.05), epochs=epochs, batch_size=64,
+    history = fit(net, X_train, y_train, Momentum(lr=0.1), epochs=epochs, batch_size=64,
                   val=(X_test, y_test), seed=seed, verbose=verbose)
     return net, history, net.accuracy(X_test, y_test)
 
@@ -31,7 +31,7 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     demo_parser = commands.add_parser("demo", help="train an MLP on the bundled digits")
-    demo_parser.add_argument("--epochs", type=int, default=20, help="passes over the data (20)")
+    demo_parser.add_argument("--epochs", type=int, default=30, help="passes over the data (30)")
     demo_parser.add_argument("--seed", type=int, default=0, help="seed for everything random (0)")
     args = parser.parse_args(argv)
 
