@@ -2,7 +2,9 @@
 
     import minnet
     net = minnet.Net.mlp([64, 128, 10])
-    history = minnet.fit(net, X, y, minnet.SGD(0.1), epochs=10, batch_size=64)
+    print(minnet.check_net(net, X[:16], y[:16]))     # is backprop right? which tensor is not?
+    history = minnet.fit(net, X, y, minnet.SGD(0.1), epochs=10, batch_size=64,
+                         check_at=[0, 200])              # check again after 200 steps
 """
 from .layers import Layer, Affine, ReLU, Sigmoid, Tanh, Dropout
 from .losses import Loss, SoftmaxLoss, SigmoidCrossEntropy, MSELoss
@@ -10,7 +12,8 @@ from .net import Net
 from .params import dictionary_to_vector, vector_to_dictionary, gradients_to_vector
 from .optim import SGD, Momentum, Adam
 from .train import fit, History
-from . import datasets
+from .checker import check_net, check_layer, gradient_check_n
+from . import checker, datasets
 
 __version__ = "0.1.0"
 
@@ -18,5 +21,6 @@ __all__ = [
     "Layer", "Affine", "ReLU", "Sigmoid", "Tanh", "Dropout",
     "Loss", "SoftmaxLoss", "SigmoidCrossEntropy", "MSELoss",
     "Net", "dictionary_to_vector", "vector_to_dictionary", "gradients_to_vector",
-    "SGD", "Momentum", "Adam", "fit", "History", "datasets",
+    "SGD", "Momentum", "Adam", "fit", "History", "check_net", "check_layer", "gradient_check_n",
+    "checker", "datasets",
 ]

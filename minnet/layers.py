@@ -22,6 +22,10 @@ class Layer:
       False. `Net.train()` / `Net.eval()` switch every layer of a Net.
     - `weights`: the names in `params` that L2 regularization applies to (weight
       matrices; biases are left out by the usual convention).
+    - `kink_state()`: for layers with kinks, points where the derivative jumps
+      (ReLU at 0), which side of each kink the last forward's input fell on;
+      None for smooth layers. The gradient checker compares it between the
+      evaluations at x + h and x - h to spot when a step crossed a kink.
 
     Every layer also works on complex arrays, so that the complex-step method
     can differentiate a whole Net: decisions (like ReLU's x > 0) look at the real
@@ -41,6 +45,9 @@ class Layer:
 
     def backward(self, dout):
         raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
+
+    def kink_state(self):
+        return None
 
     def config(self):
         """The constructor arguments that rebuild this layer (used by Net.save)."""
@@ -157,6 +164,9 @@ class ReLU(Layer):
         mask = self._cached("mask")
         _check_dout(self, dout, mask.shape)
         return dout * mask
+
+    def kink_state(self):
+        return self.mask
 
 
 class Sigmoid(Layer):

@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .checker import check_net
+
 
 @dataclass
 class History:
@@ -13,11 +15,13 @@ class History:
     train_acc, val_acc: accuracy on the whole training set and on the
         validation set after every epoch (val_acc is empty without val)
     seconds: wall-clock time of every epoch
+    checks: (step, CheckReport) for every gradient check asked for with check_at
     """
     loss: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
     val_acc: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
+    checks: list = field(default_factory=list)
 
     @property
     def steps(self):
@@ -25,7 +29,7 @@ class History:
 
 
 def fit(net, X, y, optimizer, epochs=10, batch_size=64, val=None, seed=0, verbose=True,
-        callback=None):
+        callback=None, check_at=(), check_size=16, check_options=None):
     """Train `net` on (X, y) with minibatches and return a History.
 
     net: what fit needs from a model (a minnet Net has all of it):
@@ -40,8 +44,12 @@ def fit(net, X, y, optimizer, epochs=10, batch_size=64, val=None, seed=0, verbos
     seed: int or Generator for the shuffling (nothing else is random here)
     verbose: print one line per epoch
     callback: optional callback(step, net, X_batch, y_batch), called after every
-        optimizer step (step counts from 1); it is where monitoring such as a
-        gradient check during training plugs in
+        optimizer step (step counts from 1)
+    check_at: steps at which to gradient-check the net (0: before the first step;
+        200: after 200 steps), each on the first check_size samples of the minibatch
+        about to be used, with fixed dropout masks; check_options go to check_net.
+        The reports land in history.checks. A check changes nothing in the net, so
+        training goes exactly as it would without it.
 
     The net is in training mode while fitting; each layer's mode is restored after.
     """
@@ -54,6 +62,7 @@ def fit(net, X, y, optimizer, epochs=10, batch_size=64, val=None, seed=0, verbos
             raise ValueError(f"fit: {name} must be a positive int, got {value!r}")
     if X.dtype.kind in "biuf":
         X = X.astype(net.dtype, copy=False)  # cast once here, not once per minibatch
+    check_at = sorted(set(check_at))
     rng = np.random.default_rng(seed)
     history = History()
     modes = [layer.training for layer in net.layers]
@@ -64,6 +73,8 @@ def fit(net, X, y, optimizer, epochs=10, batch_size=64, val=None, seed=0, verbos
             order = rng.permutation(len(X))
             for first in range(0, len(X), batch_size):
                 batch = order[first:first + batch_size]
+                if history.steps in check_at:
+                    _check(net, X[batch], y[batch], history, check_size, check_options, verbose)
                 loss, grads = net.loss_and_grads(X[batch], y[batch])
                 optimizer.step(net.params, grads)
                 history.loss.append(loss)
@@ -75,10 +86,22 @@ def fit(net, X, y, optimizer, epochs=10, batch_size=64, val=None, seed=0, verbos
             history.seconds.append(time.perf_counter() - start)
             if verbose:
                 print(_progress_line(epoch, epochs, history), flush=True)
+        if history.steps in check_at:  # a check asked for after the very last step
+            _check(net, X[batch], y[batch], history, check_size, check_options, verbose)
     finally:
         for layer, mode in zip(net.layers, modes):
             layer.training = mode
     return history
+
+
+def _check(net, X_batch, y_batch, history, size, options, verbose):
+    report = check_net(net, X_batch[:size], y_batch[:size], **(options or {}))
+    history.checks.append((history.steps, report))
+    if verbose:
+        worst = max(row.max_rel_error for row in report.rows)
+        outcome = "passed" if report.passed else f"FAILED ({', '.join(report.failed)})"
+        print(f"gradient check at step {history.steps}: {outcome}, "
+              f"max relative error {worst:.1e}", flush=True)
 
 
 def _progress_line(epoch, epochs, history):
