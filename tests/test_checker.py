@@ -1,0 +1,623 @@
+import numpy as np
+import pytest
+
+import classic_exercise as classic
+from minnet import (Affine, Dropout, Layer, MSELoss, Net, ReLU, SGD, Sigmoid,
+                    SigmoidCrossEntropy, SoftmaxLoss, Tanh, fit)
+from minnet.checker import (RELATIVE_STEPS, NondeterministicForwardError, band, check_layer,
+                            check_net, difference, eval_numerical_gradient,
+                            eval_numerical_gradient_array, gradient_check, gradient_check_n,
+                            numerical_gradient, numerical_gradient_array, relative_error,
+                            step_size_sweep)
+
+
+def data(seed=0, N=8, D=5, C=3):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((N, D)), rng.integers(0, C, N)
+
+
+def with_bug(net, corrupt):
+    """Make net.backward return corrupt(grads): a backprop bug the checker must find."""
+    correct = net.backward
+    net.backward = lambda: corrupt(dict(correct()))
+    return net
+
+
+def snapshot(net):
+    return {name: value.copy() for name, value in net.params.items()}
+
+
+def assert_unchanged(net, before):
+    assert list(net.params) == list(before)
+    for name, value in net.params.items():
+        assert value.dtype == before[name].dtype
+        assert value.tobytes() == before[name].tobytes(), name
+
+
+# -- 1. numerical derivatives ----------------------------------------------------------
+
+def test_simple_derivative_x_squared_plus_3x_at_2_is_7():
+    f = lambda x: float(x[0] ** 2 + 3 * x[0])  # noqa: E731
+    x = np.array([2.0])
+    assert numerical_gradient(f, x, h=0.001)[0] == pytest.approx(7, abs=1e-9)
+    assert numerical_gradient(f, x, h=0.001, method="forward")[0] == pytest.approx(7.001)
+    assert numerical_gradient(f, x, h=0.001, method="backward")[0] == pytest.approx(6.999)
+    assert numerical_gradient(lambda z: z[0] ** 2 + 3 * z[0], x, h=1e-20,
+                              method="complex")[0] == pytest.approx(7, abs=2e-15)
+    assert x[0] == 2.0
+
+
+@pytest.mark.parametrize("method, order", [("forward", 1), ("backward", 1), ("central", 2),
+                                           ("fivepoint", 4)])
+def test_error_orders_by_halving_the_step(method, order):
+    # exp at 0.5: halving h divides the truncation error by 2**order.
+    x = np.array([0.5])
+    exact = np.exp(0.5)
+    h = {"forward": 1e-3, "backward": 1e-3, "central": 1e-2, "fivepoint": 1e-1}[method]
+    e1 = abs(numerical_gradient(lambda z: np.exp(z[0]), x, h=h, method=method)[0] - exact)
+    e2 = abs(numerical_gradient(lambda z: np.exp(z[0]), x, h=h / 2, method=method)[0] - exact)
+    assert e1 / e2 == pytest.approx(2 ** order, rel=0.05)
+
+
+def test_complex_step_has_no_cancellation_error():
+    x = np.array([0.7, -1.3])
+    grad = numerical_gradient(lambda z: np.sum(np.sin(z) * np.exp(z)), x, h=1e-20,
+                              method="complex")
+    exact = np.exp(x) * (np.sin(x) + np.cos(x))
+    np.testing.assert_allclose(grad, exact, rtol=2e-16 * 4)
+    # The central difference cannot use such a step.
+    with pytest.raises(ValueError, match="too small for float64"):
+        numerical_gradient(lambda z: np.sum(np.sin(z)), x, h=1e-20)
+
+
+def test_numerical_gradient_restores_x_and_accepts_the_array_argument():
+    x = np.array([[1.0, 2.0], [3.0, -4.0]])
+    before = x.copy()
+    grad = numerical_gradient(lambda z: np.sum(z**3), x)
+    np.testing.assert_allclose(grad, 3 * before**2, rtol=1e-9)
+    assert x.tobytes() == before.tobytes()
+
+    def exploding(z):
+        if z[1, 1] != -4.0:
+            raise KeyboardInterrupt
+        return 0.0
+
+    with pytest.raises(KeyboardInterrupt):
+        numerical_gradient(exploding, x)
+    assert x.tobytes() == before.tobytes()
+
+
+def test_course_assignment_names_work_with_closures():
+    # cs231n style: f ignores its argument and reads the array that is perturbed in place.
+    W = np.random.default_rng(0).standard_normal((3, 2))
+    X = np.random.default_rng(1).standard_normal((4, 3))
+    grad = eval_numerical_gradient(lambda _: np.sum((X @ W) ** 2), W)
+    np.testing.assert_allclose(grad, X.T @ (2 * X @ W), rtol=1e-8)
+    dout = np.random.default_rng(2).standard_normal((4, 2))
+    dX = eval_numerical_gradient_array(lambda x: x @ W, X, dout)
+    np.testing.assert_allclose(dX, dout @ W.T, rtol=1e-8)
+    np.testing.assert_allclose(numerical_gradient_array(lambda x: x @ W, X, dout), dX, rtol=1e-6)
+
+
+def test_eval_numerical_gradient_verbose_prints_every_coordinate(capsys):
+    eval_numerical_gradient(lambda x: np.sum(x**2), np.array([1.0, 2.0]), verbose=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["(0,)", "(1,)"]
+    assert [float(line.split()[1]) for line in lines] == pytest.approx([2.0, 4.0], abs=1e-9)
+
+
+# -- 2. step size ------------------------------------------------------------------------
+
+def test_default_steps_follow_the_error_balance():
+    eps = np.finfo(float).eps
+    assert RELATIVE_STEPS["central"] == pytest.approx(eps ** (1 / 3))
+    assert RELATIVE_STEPS["forward"] == pytest.approx(eps ** 0.5)
+    assert RELATIVE_STEPS["fivepoint"] == pytest.approx(eps ** 0.2)
+
+
+def test_step_size_sweep_is_v_shaped_with_its_minimum_near_eps_cube_root():
+    steps, errors = step_size_sweep(np.exp, 1.0, exact=np.e)
+    best = steps[np.argmin(errors)]
+    assert 1e-7 <= best <= 1e-4
+    assert errors.min() < 1e-10
+    assert errors[0] > 1e-3 and errors[-1] > 1e-2   # rounding at 1e-16, truncation at 1
+    left, right = errors[: np.argmin(errors)], errors[np.argmin(errors):]
+    assert np.mean(np.diff(np.log(left)) < 0) > 0.7   # falling towards the minimum...
+    assert np.mean(np.diff(np.log(right)) > 0) > 0.7  # ...and rising after it
+    _, complex_errors = step_size_sweep(np.exp, 1.0, exact=np.e, method="complex",
+                                        steps=np.logspace(-30, -8, 12))
+    assert complex_errors.max() < 1e-15                # no V: no rounding side
+
+
+# -- 3. relative error and difference ----------------------------------------------------
+
+def test_relative_error_elementwise_with_floor():
+    np.testing.assert_allclose(relative_error(np.array([1.0, 2.0, 1e-12, 0.0]),
+                                              np.array([1.1, 2.0, 2e-12, 0.0])),
+                               [0.1 / 1.1, 0.0, 1e-12 / 1e-8, 0.0])
+
+
+def test_difference_norm_form():
+    assert difference(np.array([3.0, 4.0]), np.array([3.0, 4.0])) == 0.0
+    assert difference(np.array([1.0, 0.0]), np.array([0.0, 0.0])) == 1.0
+    assert difference(np.zeros(3), np.zeros(3)) == 0.0
+    assert difference(np.array([2.0]), np.array([1.0])) == pytest.approx(1 / 3)
+
+
+# -- 4. verdict bands --------------------------------------------------------------------
+
+@pytest.mark.parametrize("error, name", [(0.5, "wrong"), (2e-2, "wrong"), (1e-3, "suspicious"),
+                                         (1e-5, "acceptable"), (1e-8, "excellent"),
+                                         (0.0, "excellent")])
+def test_bands(error, name):
+    assert band(error) == name
+
+
+# -- the classic exercises ---------------------------------------------------------------
+
+def test_one_dimensional_check():
+    assert gradient_check(lambda x, t: t * x, lambda x, t: x, 2, 4) == pytest.approx(
+        2.919e-10, rel=1e-3)
+
+
+def test_classic_n_dimensional_check_finds_both_injected_bugs():
+    X, Y, params = classic.test_case()
+    cost, cache = classic.forward(X, Y, params)
+    grads = classic.backward(X, Y, params, cache)
+    before = {k: v.copy() for k, v in params.items()}
+    report = gradient_check_n(lambda p: classic.forward(X, Y, p), params, grads, epsilon=1e-7)
+    assert report.difference == pytest.approx(0.2850931568, abs=1e-10)
+    assert sorted(report.failed) == ["W2", "b1"]
+    assert report["W2"].verdict == report["b1"].verdict == "wrong"
+    index, analytic, numerical = report["b1"].worst[0]
+    assert analytic == pytest.approx(4 * numerical, rel=1e-5)  # db1 is 4 times too large
+    assert all(params[k].tobytes() == before[k].tobytes() for k in params)
+    assert "FAILED: b1, W2" in str(report)
+
+
+def test_classic_fixed_backward_is_called_correct_and_the_threshold_explained():
+    X, Y, params = classic.test_case()
+    cost, cache = classic.forward(X, Y, params)
+    grads = classic.backward(X, Y, params, cache, fixed=True)
+    report = gradient_check_n(lambda p: classic.forward(X, Y, p), params, grads, epsilon=1e-7)
+    assert report.difference == pytest.approx(1.19e-7, rel=0.01)
+    assert report.difference > 1e-7          # the exercise's own threshold would cry wolf
+    assert report.passed
+    assert "rounding error" in report.notes[0] and "1e-7" in report.notes[0]
+    # With a sensible step the classic number falls well below 1e-7.
+    better = gradient_check_n(lambda p: classic.forward(X, Y, p), params, grads, epsilon=1e-5)
+    assert better.passed and better.difference < 1e-8
+
+
+# -- 5. double precision -----------------------------------------------------------------
+
+def test_float32_net_is_checked_in_float64_and_left_untouched():
+    net = Net.mlp([5, 7, 3], activation="tanh", seed=0, dtype=np.float32)
+    before = snapshot(net)
+    report = check_net(net, *data())
+    assert report.passed, str(report)
+    assert any("float32" in note and "float64" in note for note in report.notes)
+    assert net.dtype == np.float32
+    assert_unchanged(net, before)
+    # float32 itself would be hopeless: its rounding error at the default step is ~1e-2.
+    assert max(row.max_rel_error for row in report.rows) < 1e-6
+
+
+# -- 6. kinks ----------------------------------------------------------------------------
+
+def test_relu_layer_with_inputs_on_and_near_the_kink_passes():
+    x = np.array([[0.0, 1e-7, -1e-7, 2e-6], [-3e-6, 0.5, 0.0, -0.5]])
+    report = check_layer(ReLU(), x, seed=0)
+    assert report.passed, str(report)
+    row = report["x"]
+    assert row.kinks + row.one_sided >= 5  # every entry within a step of 0
+    assert row.checked + row.kinks == 8
+
+
+def test_relu_net_with_pre_activations_placed_at_zero_passes():
+    rng = np.random.default_rng(3)
+    net = Net.mlp([4, 6, 6, 3], seed=3)
+    X = rng.standard_normal((5, 4))
+    # Choose b1 so that several first-layer pre-activations are exactly 0 or within h of 0.
+    Z = X @ net.params["W1"]
+    net.params["b1"][:] = -Z[0]
+    net.params["b1"][:3] += np.array([0.0, 3e-6, -3e-6])
+    report = check_net(net, X, rng.integers(0, 3, 5))
+    assert report.passed, str(report)
+    assert sum(row.kinks + row.one_sided for row in report.rows) > 0
+
+
+def test_kinks_do_not_hide_a_wrong_relu_mask():
+    class LeakyMaskReLU(ReLU):
+        def backward(self, dout):
+            return dout * (self.mask | (self.kink_state() == 0))  # passes everything through
+
+    x = np.array([[0.0, 1e-7, -0.3, 0.2], [-0.6, 0.5, 0.0, -0.5]])
+    report = check_layer(LeakyMaskReLU(), x, seed=0)
+    assert report.failed == ["x"]
+
+
+# -- 7. dropout seeds --------------------------------------------------------------------
+
+def test_unseeded_dropout_is_fixed_during_the_check_and_restored_after():
+    net = Net.mlp([5, 10, 3], keep_prob=0.5, seed=0)
+    dropout = net.layers[2]
+    X, y = data()
+    state = dropout.rng.bit_generator.state
+    report = check_net(net, X, y)
+    assert report.passed, str(report)
+    assert dropout.seed is None
+    assert dropout.rng.bit_generator.state == state
+
+
+def test_nondeterministic_forward_is_refused_with_an_explanation():
+    class NoisyLayer(Layer):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(0)
+
+        def forward(self, x):
+            return x * (1 + 1e-3 * self.rng.standard_normal())
+
+        def backward(self, dout):
+            return dout
+
+    net = Net([Affine(5, 3, rng=0), NoisyLayer()], SoftmaxLoss())
+    with pytest.raises(NondeterministicForwardError, match="not deterministic.*2h"):
+        check_net(net, *data())
+
+
+# -- 8. checking a subset ----------------------------------------------------------------
+
+def test_sampled_check_covers_every_tensor_and_is_seeded():
+    net = Net.mlp([5, 8, 6, 3], seed=1)
+    X, y = data()
+    report = check_net(net, X, y, sample=4, seed=7)
+    assert [row.name for row in report.rows] == list(net.params)
+    for row in report.rows:
+        assert row.checked + row.kinks == min(4, int(np.prod(row.shape)))
+    again = check_net(net, X, y, sample=4, seed=7)
+    assert [row.indices for row in again.rows] == [row.indices for row in report.rows]
+    other = check_net(net, X, y, sample=4, seed=8)
+    assert [row.indices for row in other.rows] != [row.indices for row in report.rows]
+
+
+def test_auto_sampling_beyond_ten_thousand_parameters():
+    small = check_net(Net.mlp([5, 8, 3], seed=0), *data())
+    assert sum(row.checked + row.kinks for row in small.rows) == 5 * 8 + 8 + 8 * 3 + 3
+    big = Net.mlp([64, 128, 64, 10], activation="tanh", seed=0)  # 17,226 parameters
+    X = np.random.default_rng(0).standard_normal((4, 64))
+    report = check_net(big, X, np.array([0, 1, 2, 3]))
+    assert report.passed
+    assert [row.checked + row.kinks for row in report.rows] == [200, 128, 200, 64, 200, 10]
+    assert any("sampled up to 200 coordinates per tensor" in note for note in report.notes)
+
+
+# -- 9. checks during training -----------------------------------------------------------
+
+def test_fit_checks_at_the_requested_steps_without_changing_training():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((60, 4)), rng.integers(0, 3, 60)
+    plain = Net.mlp([4, 8, 3], keep_prob=0.8, seed=1)
+    checked = Net.mlp([4, 8, 3], keep_prob=0.8, seed=1)
+    h1 = fit(plain, X, y, SGD(0.1), epochs=5, batch_size=10, verbose=False)
+    h2 = fit(checked, X, y, SGD(0.1), epochs=5, batch_size=10, verbose=False,
+             check_at=[0, 20, 30], check_size=8)
+    assert [step for step, _ in h2.checks] == [0, 20, 30]
+    assert all(report.passed for _, report in h2.checks)
+    assert h1.loss == h2.loss
+    assert_unchanged(checked, plain.params)
+
+
+def test_fit_reports_a_failing_check(capsys):
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 4)), rng.integers(0, 3, 20)
+    net = with_bug(Net.mlp([4, 8, 3], seed=1), lambda g: {**g, "W1": 2 * g["W1"]})
+    history = fit(net, X, y, SGD(0.1), epochs=1, batch_size=10, check_at=[1])
+    assert "gradient check at step 1: FAILED (W1)" in capsys.readouterr().out
+    assert history.checks[0][1].failed == ["W1"]
+
+
+# -- 10. regularization must not hide data-loss bugs -------------------------------------
+
+def test_parts_of_the_loss_are_checked_separately():
+    X, y = data()
+    net = Net.mlp([5, 6, 3], seed=0, reg=50.0)
+    for part in ("total", "data", "reg"):
+        assert check_net(net, X, y, part=part).passed, part
+    report = check_net(net, X, y)
+    assert any("regularization term dominates the gradient of W1" in n for n in report.notes)
+    # A data-gradient bug: flagged when the data loss is checked on its own.
+    shift = 1e-3 * np.abs(net.loss_and_grads(X, y)[1]["W2"]).mean()
+    buggy = with_bug(Net.mlp([5, 6, 3], seed=0, reg=50.0),
+                     lambda g: {**g, "W2": g["W2"] + shift})
+    assert check_net(buggy, X, y, part="data").failed == ["W2"]
+    assert check_net(buggy, X, y, part="reg").passed
+
+
+def test_regularization_gradient_bug_is_found_in_the_reg_part():
+    X, y = data()
+    net = Net.mlp([5, 6, 3], seed=0, reg=0.1)
+    net.params["b1"][:] = 0.5
+    # The regularization gradient applied to the biases too: reg * b added to db
+    # (net.reg, because the checker switches it off to get the data part alone).
+    buggy = with_bug(net, lambda g: {k: v + net.reg * net.params[k] if k.startswith("b") else v
+                                     for k, v in g.items()})
+    assert check_net(buggy, X, y, part="data").passed
+    assert check_net(buggy, X, y, part="reg").failed == ["b1"]
+    assert check_net(buggy, X, y).failed == ["b1"]
+
+
+# -- 11. tiny gradients ------------------------------------------------------------------
+
+def test_tiny_gradients_are_explained_and_loss_scale_helps():
+    rng = np.random.default_rng(0)
+    net = Net([Affine(3, 4, init=1e-4, rng=0), Tanh(), Affine(4, 2, init=1e-4, rng=1)],
+              MSELoss())
+    X, Y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2)) * 1e-6
+    report = check_net(net, X, Y)
+    assert report.passed, str(report)
+    assert "loss_scale" in report["W1"].note
+    scaled = check_net(net, X, Y, loss_scale=1e8)
+    assert scaled.passed and "loss_scale" not in scaled["W1"].note
+    # Tiny is not invisible: a doubled gradient is still caught.
+    buggy = with_bug(net, lambda g: {**g, "W1": 2 * g["W1"]})
+    assert check_net(buggy, X, Y).failed == ["W1"]
+
+
+# -- 12. localization --------------------------------------------------------------------
+
+def test_a_single_wrong_coordinate_is_named():
+    net = Net.mlp([5, 6, 3], seed=0)
+
+    def corrupt(g):
+        dW = g["W1"].copy()
+        dW[2, 4] += 0.01
+        return {**g, "W1": dW}
+
+    report = check_net(with_bug(net, corrupt), *data())
+    assert report.failed == ["W1"]
+    index, analytic, numerical = report["W1"].worst[0]
+    assert index == (2, 4)
+    assert analytic - numerical == pytest.approx(0.01, rel=1e-5)
+    assert "W1[2, 4]" in str(report)
+
+
+# -- trustworthiness over many seeds -----------------------------------------------------
+
+ACTIVATIONS = [ReLU, Tanh, Sigmoid]
+
+
+def random_net(seed):
+    """A random small net: depth, widths, activations, dropout, loss, reg, dtype and data."""
+    rng = np.random.default_rng(seed)
+    sizes = [int(rng.integers(2, 7))] + [int(rng.integers(2, 9))
+                                          for _ in range(rng.integers(1, 4))]
+    loss = ["softmax", "sigmoid", "mse"][seed % 3]
+    sizes.append(1 if loss == "sigmoid" else int(rng.integers(2, 5)))
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(Affine(fan_in, fan_out, init=float(rng.choice([0.3, 1.0])), rng=rng))
+        layers[-1].params["b"][:] = 0.1 * rng.standard_normal(fan_out)
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[rng.integers(3)]())
+            if rng.random() < 0.4:
+                # Seeded, so that the gradients seen here are the ones the check sees.
+                layers.append(Dropout(0.7, seed=int(rng.integers(1000))))
+    loss_fn = {"softmax": SoftmaxLoss(), "sigmoid": SigmoidCrossEntropy(), "mse": MSELoss()}[loss]
+    net = Net(layers, loss_fn, reg=float(rng.choice([0.0, 1e-3, 0.1])),
+              dtype=[np.float64, np.float32][seed % 2])
+    N = int(rng.integers(1, 9))
+    X = rng.standard_normal((N, sizes[0]))
+    X[rng.random(X.shape) < 0.2] = 0.0
+    y = {"softmax": rng.integers(0, sizes[-1], N), "sigmoid": rng.integers(0, 2, N),
+         "mse": rng.standard_normal((N, sizes[-1]))}[loss]
+    return net, X, y
+
+
+def test_no_false_alarms_on_correct_nets_over_many_seeds():
+    failures = [seed for seed in range(300) if not check_net(*random_net(seed)).passed]
+    print(f"\ncorrect random nets: {300 - len(failures)}/300 passed")
+    assert failures == []
+
+
+@pytest.mark.parametrize("how", ["tensor off by 0.1%", "one coordinate off"])
+def test_small_bugs_are_caught_and_localized_over_many_seeds(how):
+    caught = tried = 0
+    for seed in range(150):
+        net, X, y = random_net(seed)
+        grads = net.loss_and_grads(X, y)[1]
+        names = [k for k, g in grads.items() if np.abs(g).max() > 1e-6]  # observable bugs only
+        if not names:
+            continue
+        name = names[seed % len(names)]
+        k = int(np.argmax(np.abs(grads[name])))
+
+        def corrupt(g, name=name, k=k):
+            bad = np.array(g[name], dtype=np.float64)
+            if how == "tensor off by 0.1%":
+                bad *= 1.001
+            else:
+                bad.flat[k] += 1e-3 * abs(bad.flat[k])
+            return {**g, name: bad}
+
+        tried += 1
+        caught += check_net(with_bug(net, corrupt), X, y).failed == [name]
+    print(f"\n{how}: caught and localized {caught}/{tried}")
+    assert caught == tried
+
+
+# -- nothing lost ------------------------------------------------------------------------
+
+class Tripwire(Layer):
+    """Raises the given exception at its n-th forward: an interruption in the middle of a check."""
+
+    def __init__(self, n, error):
+        super().__init__()
+        self.n, self.error, self.calls = n, error, 0
+
+    def forward(self, x):
+        self.calls += 1
+        if self.calls == self.n:
+            raise self.error
+        return x
+
+    def backward(self, dout):
+        return dout
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), RuntimeError("boom")])
+@pytest.mark.parametrize("n", [1, 3, 10, 40])
+def test_an_interrupted_check_loses_nothing(error, n):
+    net = Net([Affine(5, 6, rng=0), ReLU(), Dropout(0.5, rng=1), Tripwire(n, error),
+               Affine(6, 3, rng=2)], SoftmaxLoss(), reg=0.1, dtype=np.float32)
+    net.eval().train()
+    net.layers[1].training = False
+    before = snapshot(net)
+    state = net.layers[2].rng.bit_generator.state
+    global_state = np.random.get_state()
+    with pytest.raises(type(error)):
+        check_net(net, *data())
+    assert_unchanged(net, before)
+    assert net.dtype == np.float32 and net.reg == 0.1
+    assert [layer.training for layer in net.layers] == [True, False, True, True, True]
+    assert net.layers[2].seed is None and net.layers[2].rng.bit_generator.state == state
+    assert np.random.get_state()[1].tolist() == global_state[1].tolist()
+    assert all(net.params[k] is layer.params[key] for k, layer, key in net._slots())
+
+
+def test_check_layer_leaves_the_layer_and_x_untouched():
+    layer = Affine(4, 3, rng=0)
+    W = layer.params["W"]
+    x = np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32)
+    x_before = x.copy()
+    report = check_layer(layer, x)
+    assert report.passed
+    assert layer.params["W"] is W and x.tobytes() == x_before.tobytes()
+
+
+# -- complex step on whole nets ----------------------------------------------------------
+
+@pytest.mark.parametrize("loss", ["softmax", "sigmoid", "mse"])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_complex_step_on_whole_nets_reaches_machine_precision(activation, loss):
+    net = Net.mlp([5, 7, 6, 1 if loss == "sigmoid" else 3], activation=activation,
+                  keep_prob=0.8, loss=loss, reg=0.01, seed=0)
+    X, y = data()
+    if loss == "sigmoid":
+        y = y % 2
+    if loss == "mse":
+        y = np.random.default_rng(1).standard_normal((8, 3))
+    report = check_net(net, X, y, method="complex")
+    assert report.passed, str(report)
+    assert report.difference < 1e-14
+    assert sum(row.kinks for row in report.rows) == 0  # the complex step never crosses a kink
+
+
+def test_complex_step_refuses_a_function_that_drops_the_imaginary_part():
+    x = np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match="drops the imaginary part"):
+        numerical_gradient(lambda z: float(np.sum(np.abs(z) ** 2)), x, method="complex")
+
+    class AbsLayer(Layer):
+        def forward(self, x):
+            self.x = x
+            return np.abs(x)
+
+        def backward(self, dout):
+            return dout * np.sign(self.x)
+
+    with pytest.raises(ValueError, match="drops the imaginary part"):
+        check_layer(AbsLayer(), np.array([[1.0, -2.0]]), method="complex")
+
+
+# -- the other methods on whole nets -----------------------------------------------------
+
+@pytest.mark.parametrize("method", ["forward", "backward", "fivepoint"])
+def test_every_method_checks_a_net(method):
+    net = Net.mlp([5, 7, 3], activation="tanh", keep_prob=0.7, reg=0.01, seed=0)
+    assert check_net(net, *data(), method=method).passed
+    buggy = with_bug(Net.mlp([5, 7, 3], activation="tanh", seed=0),
+                     lambda g: {**g, "b2": -g["b2"]})
+    assert check_net(buggy, *data(), method=method).failed == ["b2"]
+
+
+# -- check_layer ---------------------------------------------------------------------------
+
+def test_check_layer_rows_and_a_broken_backward():
+    report = check_layer(Affine(4, 3, rng=0), np.ones((2, 4)))
+    assert [row.name for row in report.rows] == ["x", "W", "b"]
+
+    class NoTranspose(Affine):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            self.grads["W"] = self.grads["W"].T  # fits only because W is square
+            return dx
+
+    x = np.random.default_rng(5).standard_normal((4, 3))
+    report = check_layer(NoTranspose(3, 3, rng=0), x)
+    assert report.failed == ["W"]
+
+
+def test_check_layer_reports_broken_contracts():
+    class WrongShape(Affine):
+        def backward(self, dout):
+            super().backward(dout)
+            return dout
+
+    with pytest.raises(ValueError, match=r"WrongShape.backward returned dx of shape \(2, 3\)"):
+        check_layer(WrongShape(4, 3), np.ones((2, 4)))
+
+    class MissingGrad(Affine):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            del self.grads["b"]
+            return dx
+
+    with pytest.raises(ValueError, match=r"missing \['b'\]"):
+        check_layer(MissingGrad(4, 3), np.ones((2, 4)))
+
+
+# -- the report ----------------------------------------------------------------------------
+
+def test_report_table_and_plot():
+    net = with_bug(Net.mlp([5, 6, 3], seed=0), lambda g: {**g, "b1": 4 * g["b1"]})
+    report = check_net(net, *data())
+    text = report.format()
+    lines = text.splitlines()
+    assert lines[1].split() == ["tensor", "shape", "checked", "kinks", "max", "rel", "error",
+                                "verdict"]
+    assert "\033[" not in text
+    assert "\033[31m" in report.format(color=True)
+    b1 = next(line for line in lines if line.startswith("b1 "))
+    assert b1.split()[-1] == "wrong"
+    ax = report.plot()
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == list(net.params)
+    assert ax.get_yscale() == "log"
+    heights = [patch.get_height() for patch in ax.containers[0]]
+    assert heights == pytest.approx([max(row.max_rel_error, 1e-17) for row in report.rows])
+    import matplotlib.pyplot as plt
+    plt.close("all")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"method": "secant"}, "method must be one of"),
+    ({"h": 0}, "h must be a positive"),
+    ({"h": -1e-5}, "h must be a positive"),
+    ({"h": 1e-300}, "too small for float64"),
+    ({"part": "weights"}, "part must be one of"),
+    ({"sample": 0}, "sample must be"),
+    ({"loss_scale": 0}, "loss_scale"),
+])
+def test_bad_options_are_rejected(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        check_net(Net.mlp([5, 4, 3]), *data(), **kwargs)
+
+
+def test_numerical_gradient_rejects_arrays_it_cannot_perturb():
+    with pytest.raises(ValueError, match="float64"):
+        numerical_gradient(lambda x: 0.0, np.ones(3, dtype=np.float32))
+    with pytest.raises(ValueError, match="one number"):
+        numerical_gradient(lambda x: x * 2, np.ones(3))
+    with pytest.raises(ValueError, match="finite loss"):
+        numerical_gradient(lambda x: np.nan, np.ones(3))
