@@ -160,12 +160,15 @@ class Net:
         dout = self.loss_fn.backward()
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
-        grads = {}
-        for name, layer, key in self._slots():
-            grads[name] = layer.grads[key]
-            if self.reg and key in layer.weights:
-                grads[name] = grads[name] + self.reg * layer.params[key]
-        return grads
+        return {name: layer.grads[key] + self.reg_gradient(layer, key)
+                for name, layer, key in self._slots()}
+
+    def reg_gradient(self, layer, key):
+        """The gradient of 0.5 * reg * sum(W**2) with respect to layer.params[key].
+
+        reg * W for the weights (layer.weights), 0 for everything else (biases).
+        """
+        return self.reg * layer.params[key] if key in layer.weights else 0.0
 
     def loss_and_grads(self, X, y):
         """X: (N, D), y: (N,) -> (loss, grads): net.loss(X, y), then net.backward()."""

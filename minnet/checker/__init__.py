@@ -14,10 +14,10 @@ The pieces, each a small module:
   step), step sizes, numerical_gradient and the course-assignment helpers
 - compare: relative_error, difference (the norm form) and the verdict bands
 - engine: the pass rule that accounts for the numerical error itself, and kinks
-- checks: check_net, check_layer, gradient_check_n
+- checks: check_net, check_layer, check_loss, gradient_check_n
 - report: CheckReport, printed as a table or plotted
 """
-from .checks import check_layer, check_net, gradient_check_n, preserved
+from .checks import check_layer, check_loss, check_net, gradient_check_n, preserved
 from .compare import BANDS, MEANINGS, band, difference, relative_error
 from .engine import NondeterministicForwardError
 from .numerical import (METHODS, RELATIVE_STEPS, STENCILS, default_step, eval_numerical_gradient,
@@ -26,7 +26,7 @@ from .numerical import (METHODS, RELATIVE_STEPS, STENCILS, default_step, eval_nu
 from .report import CheckReport, CheckRow
 
 __all__ = [
-    "check_net", "check_layer", "gradient_check_n", "gradient_check", "preserved",
+    "check_net", "check_layer", "check_loss", "gradient_check_n", "gradient_check", "preserved",
     "numerical_gradient", "numerical_gradient_array", "eval_numerical_gradient",
     "eval_numerical_gradient_array", "step_size_sweep", "default_step",
     "relative_error", "difference", "band", "BANDS", "MEANINGS", "METHODS", "RELATIVE_STEPS",

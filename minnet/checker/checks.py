@@ -1,4 +1,4 @@
-"""The three checks: a whole Net, a single layer, or any function of a parameter dict.
+"""The checks: a whole Net, a single layer, a loss, or any function of a parameter dict.
 
 Every check works on float64 copies (complex128 for the complex step) of what it
 perturbs, fixes the Dropout masks, and leaves the net or layer exactly as it found
@@ -104,6 +104,29 @@ def check_layer(layer, x, dout=None, *, method="central", h=None, sample=None, s
         rows = check_tensors(loss, targets, _scaled(analytic, loss_scale), method=method, h=h,
                              sample=sample, seed=seed, expected=np.sum(out * dout) * loss_scale,
                              kink_probe=lambda: [k.kink_state() for k in kinky])
+    return CheckReport(rows, method, _step_text(method, h))
+
+
+def check_loss(loss, scores, y, *, method="central", h=None, sample=None, seed=0):
+    """Check a loss's backward: dscores against numerical derivatives of forward(scores, y).
+
+    loss: any object with the loss contract (minnet.losses.Loss)
+    scores: (N, C) (or whatever shape the loss takes); y: the labels or targets
+    returns a CheckReport with one row, "scores"
+    """
+    _check_options(method, h, "total", 1.0)
+    name = type(loss).__name__
+    with preserved([loss]):
+        scores64 = np.array(scores, dtype=np.float64)
+        value = loss.forward(scores64, y)
+        dscores = loss.backward()
+        if np.shape(dscores) != scores64.shape:
+            raise ValueError(f"{name}.backward returned dscores of shape {np.shape(dscores)}; "
+                             f"it must have the shape of the scores, {scores64.shape}")
+        target = scores64.astype(np.complex128) if method == "complex" else scores64
+        rows = check_tensors(lambda: loss.forward(target, y), {"scores": target},
+                             {"scores": dscores}, method=method, h=h, sample=sample, seed=seed,
+                             expected=value)
     return CheckReport(rows, method, _step_text(method, h))
 
 
