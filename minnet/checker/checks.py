@@ -246,11 +246,12 @@ def _analytic(net, X, y, part):
 
 
 def _dominance_notes(grads, data):
+    """Notes for the tensors whose regularization gradient is over 10 times their data gradient."""
     notes = []
     for name in grads:
         data_norm = np.linalg.norm(data[name])
         reg_norm = np.linalg.norm(grads[name] - data[name])
-        if reg_norm > data_norm:
+        if reg_norm > 10 * data_norm:
             ratio = reg_norm / data_norm if data_norm else np.inf
             notes.append(f"the regularization term dominates the gradient of {name} "
                          f"({ratio:.1f} times the data part): a bug in the data gradient can "

@@ -107,6 +107,10 @@ class CheckReport:
                                "excellent"))
         else:
             lines.append(paint(f"FAILED: {', '.join(self.failed)}", "wrong"))
+            lines.append("These gradients differ from their numerical estimates by more than "
+                         "the numerical error can explain. Look at the backward code that "
+                         "computes them, starting nearest the loss: a wrong gradient there "
+                         "spoils every tensor before it.")
         return "\n".join(lines)
 
     def plot(self, ax=None):
