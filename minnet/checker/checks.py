@@ -120,9 +120,8 @@ def check_loss(loss, scores, y, *, method="central", h=None, sample=None, seed=0
         scores64 = np.array(scores, dtype=np.float64)
         value = loss.forward(scores64, y)
         dscores = loss.backward()
-        if np.shape(dscores) != scores64.shape:
-            raise ValueError(f"{name}.backward returned dscores of shape {np.shape(dscores)}; "
-                             f"it must have the shape of the scores, {scores64.shape}")
+        _checked_array(f"{name}.backward returned dscores", dscores, scores64.shape,
+                       "the shape of the scores")
         target = scores64.astype(np.complex128) if method == "complex" else scores64
         rows = check_tensors(lambda: loss.forward(target, y), {"scores": target},
                              {"scores": dscores}, method=method, h=h, sample=sample, seed=seed,
@@ -284,23 +283,33 @@ def _scaled(grads, scale):
 
 
 def _checked_dx(name, dx, shape):
-    if np.shape(dx) != shape:
-        raise ValueError(f"{name}.backward returned dx of shape {np.shape(dx)}; it must have "
-                         f"the shape of x, {shape}")
-    return dx
+    return _checked_array(f"{name}.backward returned dx", dx, shape, "the shape of x")
 
 
 def _checked_grads(name, grads, params):
+    if not isinstance(grads, dict):
+        raise TypeError(f"{name}.grads must be a dict like {name}.params, got "
+                        f"{type(grads).__name__}")
     missing = sorted(set(params) - set(grads))
     extra = sorted(set(grads) - set(params))
     if missing or extra:
         raise ValueError(f"{name}.grads must have exactly the keys of {name}.params; "
                          f"missing {missing}, extra {extra}")
     for key in params:
-        if np.shape(grads[key]) != params[key].shape:
-            raise ValueError(f"{name}.grads[{key!r}] has shape {np.shape(grads[key])}, but "
-                             f"{name}.params[{key!r}] has shape {params[key].shape}")
+        _checked_array(f"{name}.grads[{key!r}]", grads[key], params[key].shape,
+                       f"the shape of {name}.params[{key!r}]")
     return grads
+
+
+def _checked_array(what, value, shape, expected):
+    """A gradient must be a float ndarray of the right shape: say which one is not."""
+    if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc":
+        kind = (f"an array of dtype {value.dtype}" if isinstance(value, np.ndarray)
+                else f"a {type(value).__name__}")
+        raise TypeError(f"{what}: expected a numpy array of floats, got {kind}")
+    if value.shape != shape:
+        raise ValueError(f"{what} of shape {value.shape}; it must have {expected}, {shape}")
+    return value
 
 
 def _step_text(method, h):

@@ -1,0 +1,47 @@
+"""Quiz mode: a seeded hidden bug, the checker's report, and the answer."""
+import subprocess
+import sys
+
+from minnet import bugs
+from minnet.quiz import make_quiz, run_quiz
+
+
+def test_the_same_seed_gives_the_same_quiz():
+    first, again = make_quiz(7), make_quiz(7)
+    assert first.bug is again.bug and first.layer == again.layer
+    assert first.report.failed == again.report.failed
+    assert [bug.name for bug in first.choices] == [bug.name for bug in again.choices]
+
+
+def test_quizzes_vary_and_the_hidden_bug_is_really_there():
+    quizzes = [make_quiz(seed) for seed in range(12)]
+    assert len({quiz.bug.name for quiz in quizzes}) >= 6
+    for quiz in quizzes:
+        assert not quiz.report.passed
+        assert quiz.bug in quiz.choices and len(quiz.choices) == len(set(quiz.choices))
+        assert all(choice.target == quiz.bug.target for choice in quiz.choices)
+        if quiz.layer is not None:
+            assert type(quiz.net.layers[quiz.layer]).__name__ == quiz.bug.target
+        # the net handed out is the correct one: the bug was only injected for the check
+        assert quiz.net.layers[quiz.layer or 0].backward.__func__ is \
+            type(quiz.net.layers[quiz.layer or 0]).backward
+
+
+def test_run_quiz_scores_the_answers():
+    quiz = make_quiz(5)
+    right = iter([quiz.location, "abcd"[quiz.choices.index(quiz.bug)]])
+    shown = []
+    assert run_quiz(5, ask=lambda prompt: next(right), show=shown.append) == 2
+    assert shown[-1] == "\n" + quiz.answer() and quiz.bug.description in shown[-1]
+    wrong = iter(["99", "z"])
+    assert run_quiz(5, ask=lambda prompt: next(wrong), show=lambda text: None) == 0
+
+
+def test_quiz_command_reveals_the_answer_when_nobody_can_type():
+    result = subprocess.run([sys.executable, "-m", "minnet", "quiz", "--seed", "3"],
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert result.returncode == 0, result.stderr
+    quiz = make_quiz(3)
+    assert "The gradient checker says:" in result.stdout
+    assert result.stdout.strip().endswith(quiz.answer())
+    assert bugs.get(quiz.bug.name).description in result.stdout
