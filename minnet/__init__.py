@@ -6,8 +6,8 @@
     history = minnet.fit(net, X, y, minnet.SGD(0.1), epochs=10, batch_size=64,
                          check_at=[0, 200])              # check again after 200 steps
 """
-from .layers import Layer, Affine, ReLU, Sigmoid, Tanh, Dropout
-from .losses import Loss, SoftmaxLoss, SigmoidCrossEntropy, MSELoss
+from .layers import Layer, Affine, ReLU, Sigmoid, Tanh, Dropout, RNN, TimeAffine
+from .losses import Loss, SoftmaxLoss, SigmoidCrossEntropy, MSELoss, TemporalSoftmaxLoss
 from .net import Net
 from .params import dictionary_to_vector, vector_to_dictionary, gradients_to_vector
 from .optim import SGD, Momentum, Adam
@@ -18,8 +18,8 @@ from . import checker, datasets
 __version__ = "0.1.0"
 
 __all__ = [
-    "Layer", "Affine", "ReLU", "Sigmoid", "Tanh", "Dropout",
-    "Loss", "SoftmaxLoss", "SigmoidCrossEntropy", "MSELoss",
+    "Layer", "Affine", "ReLU", "Sigmoid", "Tanh", "Dropout", "RNN", "TimeAffine",
+    "Loss", "SoftmaxLoss", "SigmoidCrossEntropy", "MSELoss", "TemporalSoftmaxLoss",
     "Net", "dictionary_to_vector", "vector_to_dictionary", "gradients_to_vector",
     "SGD", "Momentum", "Adam", "fit", "History", "check_net", "check_layer", "gradient_check_n",
     "checker", "datasets",

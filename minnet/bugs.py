@@ -114,6 +114,48 @@ DROPOUT_BUGS = [
         "Dropout", _fresh_mask),
 ]
 
+# -- RNN: right: dz = (dout[:, t] + dh_next) * (1 - h_t**2), dWh += h_{t-1}.T @ dz,
+#    dh_next = dz @ Wh.T, from the last step back to the first; TimeAffine: as Affine,
+#    with the steps folded into the batch ------------------------------------------------
+
+
+def _rnn(layer, dout, through_time=True, previous=True):
+    """RNN's backward, optionally without the path through time or with h_t for h_{t-1}."""
+    x, h = layer.x, layer.h
+    Wx, Wh = layer.params["Wx"], layer.params["Wh"]
+    dx, dh_next = np.zeros(x.shape), np.zeros(h[:, 0].shape)
+    grads = {key: np.zeros_like(value) for key, value in layer.params.items()}
+    for t in reversed(range(x.shape[1])):
+        dz = (dout[:, t] + dh_next) * (1 - h[:, t]**2)
+        h_prev = h[:, t - 1] if t > 0 else np.zeros_like(dh_next)
+        grads["Wx"] += x[:, t].T @ dz
+        grads["Wh"] += (h_prev if previous else h[:, t]).T @ dz
+        grads["b"] += dz.sum(axis=0)
+        dx[:, t] = dz @ Wx.T
+        dh_next = dz @ Wh.T if through_time else 0 * dh_next
+    layer.grads = grads
+    return dx
+
+
+def _time_affine_db_last_step(layer, dout):
+    dx = layers.TimeAffine.backward(layer, dout)
+    layer.grads["b"] = dout[:, -1].sum(axis=0)
+    return dx
+
+
+RECURRENT_BUGS = [
+    Bug("rnn-no-bptt", "the gradient is not carried back through time: h_t only gets "
+        "dout[:, t], nothing from h_{t+1}", "RNN",
+        lambda layer, dout: _rnn(layer, dout, through_time=False)),
+    Bug("rnn-dWh-with-h_t", "dWh is summed from h_t.T @ dz instead of h_{t-1}.T @ dz", "RNN",
+        lambda layer, dout: _rnn(layer, dout, previous=False)),
+    Bug("time-affine-db-last-step", "db is summed over the batch at the last time step only",
+        "TimeAffine", _time_affine_db_last_step),
+    Bug("temporal-softmax-mean-over-steps", "the gradient is divided by N * T though the loss "
+        "only averages over the N sequences", "TemporalSoftmaxLoss",
+        lambda loss: losses.TemporalSoftmaxLoss.backward(loss) / loss.y.shape[1]),
+]
+
 # -- Losses: right: SoftmaxLoss (probs - onehot(y)) / N; SigmoidCrossEntropy (a - y) / N;
 #    MSELoss 2 (scores - y) / size -------------------------------------------------------
 
@@ -154,9 +196,9 @@ NET_BUGS = [
         "biases too", "Net", lambda net, layer, key: net.reg * layer.params[key]),
 ]
 
-BUGS = {bug.name: bug for bug in
-        AFFINE_BUGS + RELU_BUGS + SMOOTH_BUGS + DROPOUT_BUGS + LOSS_BUGS + NET_BUGS}
-LOSS_TARGETS = ("SoftmaxLoss", "SigmoidCrossEntropy", "MSELoss")
+BUGS = {bug.name: bug for bug in AFFINE_BUGS + RELU_BUGS + SMOOTH_BUGS + DROPOUT_BUGS
+        + RECURRENT_BUGS + LOSS_BUGS + NET_BUGS}
+LOSS_TARGETS = ("SoftmaxLoss", "SigmoidCrossEntropy", "MSELoss", "TemporalSoftmaxLoss")
 
 
 def catalogue():

@@ -42,8 +42,9 @@ def main(argv=None):
     grade_parser.add_argument("file", nargs="?", help="the student's .py file")
     grade_parser.add_argument("--reference", action="store_true",
                               help="grade minnet's own classes: what full marks look like")
-    grade_parser.add_argument("--classes", default=",".join(grade.CONTRACT),
-                              help="comma-separated class names to grade (default: all)")
+    grade_parser.add_argument("--classes", default=None,
+                              help="comma-separated class names to grade (default: the "
+                                   "feed-forward ones and the recurrent ones the file defines)")
     grade_parser.add_argument("--time-limit", type=float, default=grade.TIME_LIMIT,
                               help=f"seconds allowed per class ({grade.TIME_LIMIT:g})")
     grade_parser.add_argument("--json", action="store_true", help="print the grade as JSON")
@@ -65,8 +66,9 @@ def main(argv=None):
 
 
 def _grade(parser, args):
-    classes = [name.strip() for name in args.classes.split(",") if name.strip()]
-    unknown = [name for name in classes if name not in grade.CONTRACT]
+    classes = None if args.classes is None else \
+        [name.strip() for name in args.classes.split(",") if name.strip()]
+    unknown = [name for name in classes or [] if name not in grade.CONTRACT]
     if unknown:
         parser.error(f"--classes: unknown {', '.join(unknown)}; choose from "
                      f"{', '.join(grade.CONTRACT)}")

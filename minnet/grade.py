@@ -4,8 +4,8 @@
     minnet grade my_layers.py --json     # the same, for course tooling
 
 The student's file defines classes under the contract names (Affine, ReLU, Sigmoid,
-Tanh, Dropout, SoftmaxLoss, SigmoidCrossEntropy, MSELoss) with the constructors of
-minnet's own classes. Each class is checked on its own with check_layer or check_loss
+Tanh, Dropout, SoftmaxLoss, SigmoidCrossEntropy, MSELoss, and for recurrent nets RNN,
+TimeAffine, TemporalSoftmaxLoss) with the constructors of minnet's own classes. Each class is checked on its own with check_layer or check_loss
 over several shapes and seeds, then inside a small Net built from minnet's reference
 classes around it, with check_net. Every other part of each test is minnet's own code,
 so a failure always points at the class it is reported on.
@@ -31,10 +31,12 @@ from .checker import check_layer, check_loss, check_net
 from .checker.compare import MEANINGS, band, relative_error
 from .net import Net
 
-CONTRACT = ("Affine", "ReLU", "Sigmoid", "Tanh", "Dropout",
-            "SoftmaxLoss", "SigmoidCrossEntropy", "MSELoss")
+CORE = ("Affine", "ReLU", "Sigmoid", "Tanh", "Dropout",
+        "SoftmaxLoss", "SigmoidCrossEntropy", "MSELoss")
+RECURRENT = ("RNN", "TimeAffine", "TemporalSoftmaxLoss")
+CONTRACT = CORE + RECURRENT
 SEEDS = (0, 1, 2)
-LOSSES = ("SoftmaxLoss", "SigmoidCrossEntropy", "MSELoss")
+LOSSES = ("SoftmaxLoss", "SigmoidCrossEntropy", "MSELoss", "TemporalSoftmaxLoss")
 TIME_LIMIT = 10.0  # seconds per class
 
 
@@ -112,10 +114,11 @@ class TimeLimitExceeded(BaseException):
     in student code cannot swallow it)."""
 
 
-def grade(path, classes=CONTRACT, time_limit=TIME_LIMIT):
+def grade(path, classes=None, time_limit=TIME_LIMIT):
     """Grade the classes a student's Python file defines; returns a Grade.
 
-    path: the student's .py file; classes: the contract names to grade;
+    path: the student's .py file; classes: the contract names to grade, by default
+        the eight feed-forward ones (CORE) and the recurrent ones the file defines;
     time_limit: seconds allowed per class (and for importing the file), or None.
     """
     if not os.path.isfile(path):
@@ -128,14 +131,19 @@ def grade(path, classes=CONTRACT, time_limit=TIME_LIMIT):
         problem = "time limit" if isinstance(error, TimeLimitExceeded) else "raised"
         hint = f"importing the file failed: {_describe(error)}"
         return Grade(str(path), [ClassGrade(name, False, problem, meaning="not graded",
-                                            hint=hint) for name in classes], printed.count)
+                                            hint=hint) for name in classes or CORE],
+                     printed.count)
     result = grade_namespace(namespace, classes, time_limit, source=str(path))
     result.printed_on_import = printed.count
     return result
 
 
-def grade_namespace(namespace, classes=CONTRACT, time_limit=TIME_LIMIT, source="namespace"):
-    """Grade the classes found in a dict (a module's vars()) by their contract names."""
+def grade_namespace(namespace, classes=None, time_limit=TIME_LIMIT, source="namespace"):
+    """Grade the classes found in a dict (a module's vars()) by their contract names.
+
+    classes: as for grade()."""
+    if classes is None:
+        classes = CORE + tuple(name for name in RECURRENT if isinstance(namespace.get(name), type))
     unknown = [name for name in classes if name not in CONTRACT]
     if unknown:
         raise ValueError(f"grade: no contract class named {unknown}; the names are "
@@ -192,6 +200,11 @@ def _tests(name, cls):
         if name == "Dropout":
             yield ("Dropout in eval mode (training = False), x of shape (3, 4)",
                    lambda: _check_elementwise(name, cls, (3, 4), 0, False))
+    elif name in ("RNN", "TimeAffine"):
+        for x_shape, M in (((2, 3, 4), 5), ((3, 5, 3), 3), ((1, 1, 2), 4)):
+            for seed in SEEDS:
+                yield (f"{name}({x_shape[2]}, {M}) on x of shape {x_shape}, seed {seed}",
+                       lambda s=seed, x=x_shape, m=M: _check_recurrent(cls, x, m, s))
     else:
         for N, C in ((4, 3), (6, 5), (1, 4)):
             for seed in SEEDS:
@@ -209,6 +222,22 @@ def _check_affine(cls, x_shape, M, seed):
     return check_layer(layer, rng.standard_normal(x_shape), seed=seed)
 
 
+def _check_recurrent(cls, x_shape, M, seed):
+    rng = np.random.default_rng(seed)
+    layer = cls(x_shape[2], M)
+    _set_params(layer, {key: 0.5 * rng.standard_normal(np.shape(value))
+                        for key, value in _params_of(layer).items()})
+    return check_layer(layer, rng.standard_normal(x_shape), seed=seed)
+
+
+def _params_of(layer):
+    params = getattr(layer, "params", None)
+    if not isinstance(params, dict):
+        raise TypeError(f"{type(layer).__name__}.params must be a dict of arrays, got "
+                        f"{type(params).__name__}")
+    return params
+
+
 def _check_elementwise(name, cls, shape, seed, training):
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(shape)
@@ -220,7 +249,7 @@ def _check_elementwise(name, cls, shape, seed, training):
 
 
 def _scores_shape(name, N, C):
-    return (N,) if name == "SigmoidCrossEntropy" else (N, C)
+    return {"SigmoidCrossEntropy": (N,), "TemporalSoftmaxLoss": (N, 3, C)}.get(name, (N, C))
 
 
 def _check_loss(name, cls, N, C, seed):
@@ -232,6 +261,8 @@ def _check_loss(name, cls, N, C, seed):
 def _targets(name, rng, N, C):
     if name == "SoftmaxLoss":
         return rng.integers(0, C, N)
+    if name == "TemporalSoftmaxLoss":
+        return rng.integers(0, C, (N, 3))
     if name == "SigmoidCrossEntropy":
         return rng.integers(0, 2, N)
     return rng.standard_normal((N, C))
@@ -240,6 +271,8 @@ def _targets(name, rng, N, C):
 def _check_in_net(name, cls, seed):
     """A small Net of minnet's reference classes with the student's class in it."""
     rng = np.random.default_rng(seed)
+    if name in RECURRENT:
+        return _check_in_recurrent_net(name, cls, rng, seed)
     loss = cls() if name in LOSSES else losses.SoftmaxLoss()
     C = 1 if name == "SigmoidCrossEntropy" else 3
     if name == "Affine":
@@ -263,6 +296,17 @@ def _check_in_net(name, cls, seed):
     X = rng.standard_normal((5, 4))
     y = _targets(name if name in LOSSES else "SoftmaxLoss", rng, 5, C)
     return check_net(net, X, y, seed=seed)
+
+
+def _check_in_recurrent_net(name, cls, rng, seed):
+    rnn = cls(3, 5) if name == "RNN" else layers.RNN(3, 5, rng=rng)
+    out = cls(5, 4) if name == "TimeAffine" else layers.TimeAffine(5, 4, rng=rng)
+    loss = cls() if name == "TemporalSoftmaxLoss" else losses.TemporalSoftmaxLoss()
+    net = Net([rnn, out], loss, reg=0.1)
+    for layer in (rnn, out):
+        _set_params(layer, {key: 0.5 * rng.standard_normal(np.shape(value))
+                            for key, value in _params_of(layer).items()})
+    return check_net(net, rng.standard_normal((3, 4, 3)), rng.integers(0, 4, (3, 4)), seed=seed)
 
 
 def _set_params(layer, values):

@@ -102,9 +102,8 @@ class Affine(Layer):
 
     def __init__(self, in_features, out_features, *, init="he", rng=None):
         super().__init__()
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"Affine: {name} must be a positive int, got {value!r}")
+        _check_width("Affine", "in_features", in_features)
+        _check_width("Affine", "out_features", out_features)
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.init = init
         std = _init_std(init, self.in_features, self.out_features)
@@ -259,3 +258,108 @@ class Dropout(Layer):
 
     def config(self):
         return {"keep_prob": self.keep_prob, "seed": self.seed}
+
+
+class RNN(Layer):
+    """A vanilla recurrent layer: h_t = tanh(x_t @ Wx + h_{t-1} @ Wh + b), with h_0 = 0.
+
+    x: (N, T, D), a batch of N sequences of T steps; out: (N, T, H), every hidden state
+    Wx: (D, H) input to hidden, Wh: (H, H) hidden to hidden, b: (H,)
+
+    backward runs backpropagation through time: the gradient reaching h_t comes from
+    dout[:, t] and from h_{t+1}, through Wh. The same Wx, Wh and b serve every step,
+    so their gradients are sums over the steps.
+    """
+
+    weights = ("Wx", "Wh")
+
+    def __init__(self, in_features, hidden, *, init="xavier", rng=None):
+        super().__init__()
+        _check_width("RNN", "in_features", in_features)
+        _check_width("RNN", "hidden", hidden)
+        self.in_features, self.hidden, self.init = int(in_features), int(hidden), init
+        rng = np.random.default_rng(rng)
+        self.params = {
+            "Wx": _init_std(init, in_features, hidden) * rng.standard_normal((in_features, hidden)),
+            "Wh": _init_std(init, hidden, hidden) * rng.standard_normal((hidden, hidden)),
+            "b": np.zeros(hidden)}
+        self.x = self.h = None
+
+    def forward(self, x):
+        x = np.asarray(x)
+        if x.ndim != 3 or x.shape[2] != self.in_features:
+            raise ValueError(f"RNN: expected x of shape (N, T, {self.in_features}), "
+                             f"got {x.shape}")
+        N, T, _ = x.shape
+        Wx, Wh, b = self.params["Wx"], self.params["Wh"], self.params["b"]
+        h = np.zeros((N, T, self.hidden), dtype=np.result_type(x, Wx))
+        prev = np.zeros((N, self.hidden), dtype=h.dtype)
+        for t in range(T):
+            prev = h[:, t] = np.tanh(x[:, t] @ Wx + prev @ Wh + b)
+        self.x, self.h = x, h
+        return h
+
+    def backward(self, dout):
+        x, h = self._cached("x"), self._cached("h")
+        _check_dout(self, dout, h.shape)
+        Wx, Wh = self.params["Wx"], self.params["Wh"]
+        dx = np.zeros(x.shape, dtype=np.result_type(dout, Wx))
+        dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(self.params["b"])
+        dh_next = np.zeros_like(h[:, 0])
+        for t in reversed(range(x.shape[1])):
+            dz = (dout[:, t] + dh_next) * (1 - h[:, t]**2)  # through the tanh
+            h_prev = h[:, t - 1] if t > 0 else np.zeros_like(dh_next)
+            dWx += x[:, t].T @ dz
+            dWh += h_prev.T @ dz
+            db += dz.sum(axis=0)
+            dx[:, t] = dz @ Wx.T
+            dh_next = dz @ Wh.T
+        self.grads = {"Wx": dWx, "Wh": dWh, "b": db}
+        return dx
+
+    def config(self):
+        return {"in_features": self.in_features, "hidden": self.hidden}
+
+
+class TimeAffine(Layer):
+    """The same Affine at every time step: out[:, t] = x[:, t] @ W + b.
+
+    x: (N, T, D), W: (D, M), b: (M,), out: (N, T, M)
+    """
+
+    weights = ("W",)
+
+    def __init__(self, in_features, out_features, *, init="xavier", rng=None):
+        super().__init__()
+        _check_width("TimeAffine", "in_features", in_features)
+        _check_width("TimeAffine", "out_features", out_features)
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        std = _init_std(init, in_features, out_features)
+        self.params = {"W": std * np.random.default_rng(rng).standard_normal(
+                           (in_features, out_features)),
+                       "b": np.zeros(out_features)}
+        self.x = None
+
+    def forward(self, x):
+        x = np.asarray(x)
+        if x.ndim != 3 or x.shape[2] != self.in_features:
+            raise ValueError(f"TimeAffine: expected x of shape (N, T, {self.in_features}), "
+                             f"got {x.shape}")
+        self.x = x
+        return x @ self.params["W"] + self.params["b"]
+
+    def backward(self, dout):
+        x = self._cached("x")
+        _check_dout(self, dout, x.shape[:2] + (self.out_features,))
+        # Every step is one more row of the batch: fold T into N.
+        x2, dout2 = x.reshape(-1, self.in_features), dout.reshape(-1, self.out_features)
+        self.grads = {"W": x2.T @ dout2, "b": dout2.sum(axis=0)}
+        return dout @ self.params["W"].T
+
+    def config(self):
+        return {"in_features": self.in_features, "out_features": self.out_features}
+
+
+def _check_width(layer, name, value):
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")

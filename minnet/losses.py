@@ -51,9 +51,7 @@ class SoftmaxLoss(Loss):
         self.y = _class_labels(self, y, N, C)
         # Subtracting the row maximum changes nothing mathematically but keeps
         # exp() from overflowing: the largest exponent becomes 0.
-        shifted = scores - scores.real.max(axis=1, keepdims=True)
-        log_norm = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        log_probs = shifted - log_norm
+        log_probs = _log_softmax(scores)
         self.probs = np.exp(log_probs)
         return -log_probs[np.arange(N), self.y].mean()
 
@@ -66,6 +64,49 @@ class SoftmaxLoss(Loss):
 
     def predict(self, scores):
         return np.argmax(np.real(scores), axis=1)
+
+
+def _log_softmax(scores):
+    """log softmax over the last axis, computed stably."""
+    # Subtracting the maximum changes nothing mathematically but keeps exp() from
+    # overflowing: the largest exponent becomes 0.
+    shifted = scores - scores.real.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+class TemporalSoftmaxLoss(Loss):
+    """Softmax cross-entropy at every time step, summed over the steps, averaged over the batch.
+
+    scores: (N, T, C) logits; y: (N, T) integer labels in 0..C-1
+    L = (1/N) sum_n sum_t -log softmax(scores[n, t])[y[n, t]]
+    backward() -> dscores: (N, T, C), equal to (softmax(scores) - onehot(y)) / N
+    """
+
+    def __init__(self):
+        self.probs = self.y = None
+
+    def forward(self, scores, y):
+        scores = _check_scores(self, scores, ndim=3)
+        N, T, C = scores.shape
+        y = np.asarray(y)
+        if y.shape != (N, T):
+            raise ValueError(f"TemporalSoftmaxLoss: expected labels of shape {(N, T)}, one per "
+                             f"sample and step, got {y.shape}")
+        self.y = _class_labels(self, y.reshape(-1), N * T, C).reshape(N, T)
+        log_probs = _log_softmax(scores)
+        self.probs = np.exp(log_probs)
+        picked = np.take_along_axis(log_probs, self.y[..., None], axis=-1)
+        return -picked.sum() / N
+
+    def backward(self):
+        probs = self._cached("probs")
+        dscores = probs.copy()
+        np.put_along_axis(dscores, self.y[..., None],
+                          np.take_along_axis(probs, self.y[..., None], axis=-1) - 1, axis=-1)
+        return dscores / probs.shape[0]
+
+    def predict(self, scores):
+        return np.argmax(np.real(scores), axis=-1)
 
 
 class SigmoidCrossEntropy(Loss):
@@ -141,7 +182,8 @@ def _check_scores(loss, scores, ndim):
     scores = np.asarray(scores)
     name = type(loss).__name__
     if ndim is not None and scores.ndim != ndim:
-        raise ValueError(f"{name}: expected scores of shape (N, C), got {scores.shape}")
+        expected = "(N, C)" if ndim == 2 else "(N, T, C)"
+        raise ValueError(f"{name}: expected scores of shape {expected}, got {scores.shape}")
     if scores.ndim == 0 or scores.shape[0] == 0:
         raise ValueError(f"{name}: the batch is empty (scores of shape {scores.shape}); "
                          "pass at least one sample")

@@ -6,12 +6,14 @@ import zipfile
 
 import numpy as np
 
-from .layers import Affine, Dropout, ReLU, Sigmoid, Tanh
-from .losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss
+from .layers import RNN, Affine, Dropout, ReLU, Sigmoid, Tanh, TimeAffine
+from .losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss, TemporalSoftmaxLoss
 
 # The classes Net.save can describe and Net.load can rebuild, by name.
-LAYER_TYPES = {cls.__name__: cls for cls in (Affine, ReLU, Sigmoid, Tanh, Dropout)}
-LOSS_TYPES = {cls.__name__: cls for cls in (SoftmaxLoss, SigmoidCrossEntropy, MSELoss)}
+LAYER_TYPES = {cls.__name__: cls for cls in (Affine, ReLU, Sigmoid, Tanh, Dropout, RNN,
+                                              TimeAffine)}
+LOSS_TYPES = {cls.__name__: cls for cls in (SoftmaxLoss, SigmoidCrossEntropy, MSELoss,
+                                            TemporalSoftmaxLoss)}
 ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
 LOSSES = {"softmax": SoftmaxLoss, "sigmoid": SigmoidCrossEntropy, "mse": MSELoss}
 CHECKPOINT_FORMAT = "minnet-net-1"

@@ -12,12 +12,12 @@ import numpy as np
 
 from . import bugs
 from .checker import check_net
-from .layers import Affine, Dropout, ReLU, Sigmoid, Tanh
-from .losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss
+from .layers import RNN, Affine, Dropout, ReLU, Sigmoid, Tanh, TimeAffine
+from .losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss, TemporalSoftmaxLoss
 from .net import Net
 
 LOSSES = {"SoftmaxLoss": SoftmaxLoss, "SigmoidCrossEntropy": SigmoidCrossEntropy,
-          "MSELoss": MSELoss}
+          "MSELoss": MSELoss, "TemporalSoftmaxLoss": TemporalSoftmaxLoss}
 
 
 @dataclass
@@ -53,26 +53,49 @@ class Quiz:
                 f"It corrupts the gradients of {', '.join(self.report.failed)}.")
 
 
-def quiz_net(loss, rng):
-    """A net every catalogued bug fits, and a batch for it: (net, X (8, 4), y).
+def quiz_loss(bug):
+    """The loss of the quiz net a bug is shown in."""
+    if bug.target in LOSSES:
+        return bug.target
+    return "TemporalSoftmaxLoss" if bug.target in ("RNN", "TimeAffine") else "SoftmaxLoss"
 
-    Every layer type, one square Affine, nonzero biases and L2 regularization;
-    loss: "SoftmaxLoss", "SigmoidCrossEntropy" or "MSELoss"; rng: a Generator.
+
+def quiz_net(loss, rng):
+    """A net the catalogued bugs fit, and a batch for it: (net, X, y).
+
+    loss: "SoftmaxLoss", "SigmoidCrossEntropy" or "MSELoss" give every feed-forward
+    layer type, one square Affine, nonzero biases and L2 regularization, X: (8, 4);
+    "TemporalSoftmaxLoss" gives RNN, Dropout, TimeAffine, X: (4, 5, 3), y: (4, 5).
+    rng: a Generator.
     """
+    if loss == "TemporalSoftmaxLoss":
+        return _recurrent_quiz_net(rng)
     C = 1 if loss == "SigmoidCrossEntropy" else 3
     layers = [Affine(4, 6, rng=rng), ReLU(),
               Dropout(0.8, seed=int(rng.integers(1000)), rng=int(rng.integers(1000))),
               Affine(6, 5, rng=rng), Tanh(), Affine(5, 5, init="xavier", rng=rng), Sigmoid(),
               Affine(5, C, rng=rng)]
     net = Net(layers, LOSSES[loss](), reg=0.05)
-    for name, value in net.params.items():
-        if name.startswith("b"):
-            value[:] = 0.3 * rng.standard_normal(value.shape)
+    _nonzero_biases(net, rng)
     N = 8
     X = rng.standard_normal((N, 4))
     y = {"SoftmaxLoss": rng.integers(0, C, N), "SigmoidCrossEntropy": rng.integers(0, 2, N),
          "MSELoss": rng.standard_normal((N, C))}[loss]
     return net, X, y
+
+
+def _recurrent_quiz_net(rng):
+    net = Net([RNN(3, 5, rng=rng), Dropout(0.8, seed=int(rng.integers(1000))),
+               TimeAffine(5, 4, rng=rng)], TemporalSoftmaxLoss(), reg=0.05)
+    _nonzero_biases(net, rng)
+    return net, rng.standard_normal((4, 5, 3)), rng.integers(0, 4, (4, 5))
+
+
+def _nonzero_biases(net, rng):
+    # Zero biases would hide bugs that only touch db.
+    for name, value in net.params.items():
+        if name.startswith("b"):
+            value[:] = 0.3 * rng.standard_normal(value.shape)
 
 
 def make_quiz(seed=None):
@@ -84,8 +107,7 @@ def make_quiz(seed=None):
     catalogue = bugs.catalogue()
     while True:
         bug = catalogue[rng.integers(len(catalogue))]
-        loss = bug.target if bug.target in LOSSES else "SoftmaxLoss"
-        net, X, y = quiz_net(loss, rng)
+        net, X, y = quiz_net(quiz_loss(bug), rng)
         sites = bugs.applicable_layers(net, bug.name) or [None]
         layer = sites[rng.integers(len(sites))]
         with bugs.inject(net, bug.name, layer=layer):

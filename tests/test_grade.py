@@ -28,11 +28,11 @@ def solved_skeleton(tmp_path):
 
 
 def test_minnets_own_classes_get_full_marks():
-    result = grade.grade_namespace(REFERENCE)
+    result = grade.grade_namespace(REFERENCE)  # defines the recurrent classes too
     assert [row.name for row in result.rows] == list(grade.CONTRACT)
     assert result.passed and result.score == len(grade.CONTRACT)
     for row in result.rows:
-        assert row.tests >= 11 and row.max_rel_error < 1e-6 and not row.hint
+        assert row.tests >= 11 and row.max_rel_error < 1e-5 and not row.hint
 
 
 @pytest.mark.parametrize("name", [bug.name for bug in bugs.catalogue() if bug.target != "Net"])
@@ -62,7 +62,7 @@ def test_hints_read_the_numbers():
 def test_the_skeleton_is_reported_not_implemented(capsys):
     assert cli.main(["grade", str(SKELETON)]) == 1
     out = capsys.readouterr().out
-    assert out.count("backward not written yet") == len(grade.CONTRACT)
+    assert out.count("backward not written yet") == len(grade.CORE)
     assert "score: 0/8" in out
     assert "layers_assignment.py line" in out  # points at the student's line
 
@@ -73,7 +73,7 @@ def test_the_solved_skeleton_passes(tmp_path, capsys):
     assert cli.main(["grade", str(solved_skeleton(tmp_path)), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["passed"] and result["score"] == result["total"] == 8
-    assert {row["name"] for row in result["classes"]} == set(grade.CONTRACT)
+    assert {row["name"] for row in result["classes"]} == set(grade.CORE)
 
 
 STUDENT = '''

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from minnet.layers import Affine, Dropout, ReLU, Sigmoid, Tanh
+from minnet.layers import RNN, Affine, Dropout, ReLU, Sigmoid, Tanh, TimeAffine
 
 from minnet.checker import check_layer
 
@@ -14,7 +14,14 @@ LAYER_CASES = {
     "tanh": (lambda rng: Tanh(), [(3, 5), (4, 2, 2)]),
     "dropout": (lambda rng: Dropout(0.6, seed=7), [(6, 5)]),
     "dropout-eval": (lambda rng: _eval(Dropout(0.3, seed=1)), [(6, 5)]),
+    "rnn": (lambda rng: _biased(RNN(3, 4, rng=rng), rng), [(2, 5, 3), (1, 1, 3), (3, 2, 3)]),
+    "time-affine": (lambda rng: _biased(TimeAffine(4, 3, rng=rng), rng), [(2, 5, 4), (1, 1, 4)]),
 }
+
+
+def _biased(layer, rng):
+    layer.params["b"][...] = rng.standard_normal(layer.params["b"].shape)
+    return layer
 
 
 def _eval(layer):
@@ -212,3 +219,37 @@ def test_backward_before_forward_and_wrong_dout_shape(layer):
     layer.forward(np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"expected dout of shape \(2, \d\)"):
         layer.backward(np.ones((5, 7)))
+
+
+def test_rnn_forward_by_hand_and_backprop_through_time():
+    rng = np.random.default_rng(0)
+    layer = _biased(RNN(2, 3, rng=rng), rng)
+    Wx, Wh, b = (layer.params[k] for k in ("Wx", "Wh", "b"))
+    x = rng.standard_normal((4, 2, 2))
+    h = layer.forward(x)
+    h1 = np.tanh(x[:, 0] @ Wx + b)
+    np.testing.assert_allclose(h[:, 0], h1, rtol=1e-14)
+    np.testing.assert_allclose(h[:, 1], np.tanh(x[:, 1] @ Wx + h1 @ Wh + b), rtol=1e-14)
+    # The loss at the last step reaches the first input only through time.
+    dout = np.zeros(h.shape)
+    dout[:, 1] = 1.0
+    dx = layer.backward(dout)
+    dz2 = 1 - h[:, 1]**2
+    np.testing.assert_allclose(dx[:, 0], ((dz2 @ Wh.T) * (1 - h1**2)) @ Wx.T, rtol=1e-12)
+    assert np.abs(dx[:, 0]).min() > 0
+
+
+def test_time_affine_is_affine_at_every_step():
+    rng = np.random.default_rng(1)
+    layer, flat = TimeAffine(3, 2, rng=0), Affine(3, 2, rng=0)
+    x = rng.standard_normal((4, 5, 3))
+    out = layer.forward(x)
+    np.testing.assert_array_equal(layer.params["W"], flat.params["W"])
+    np.testing.assert_allclose(out.reshape(-1, 2), flat.forward(x.reshape(-1, 3)), rtol=1e-14)
+
+
+@pytest.mark.parametrize("layer", [RNN(3, 4), TimeAffine(3, 4)])
+def test_recurrent_layers_want_sequences(layer):
+    with pytest.raises(ValueError, match=rf"{type(layer).__name__}: expected x of shape "
+                                         r"\(N, T, 3\), got \(5, 3\)"):
+        layer.forward(np.ones((5, 3)))

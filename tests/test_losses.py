@@ -1,17 +1,15 @@
 import numpy as np
 import pytest
 
-from minnet.losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss
+from minnet.losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss, TemporalSoftmaxLoss
 
-from minnet.checker import numerical_gradient, relative_error
+from minnet.checker import check_loss
 
 
-def assert_loss_gradient(loss, scores, y, tol=1e-7):
-    loss.forward(scores, y)
-    analytic = loss.backward()
-    assert analytic.shape == scores.shape
-    numeric = numerical_gradient(lambda s: loss.forward(s, y), scores)
-    assert relative_error(analytic, numeric).max() < tol
+def assert_loss_gradient(loss, scores, y):
+    report = check_loss(loss, scores, y)
+    assert report.passed, str(report)
+    assert report["scores"].checked == scores.size
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -22,6 +20,20 @@ def test_gradients_match_centered_differences(seed):
     assert_loss_gradient(SigmoidCrossEntropy(), rng.standard_normal((6, 1)), rng.random(6))
     assert_loss_gradient(MSELoss(), rng.standard_normal((5, 3)), rng.standard_normal((5, 3)))
     assert_loss_gradient(MSELoss(), rng.standard_normal((5, 1)), rng.standard_normal(5))
+    assert_loss_gradient(TemporalSoftmaxLoss(), rng.standard_normal((3, 4, 5)),
+                         rng.integers(0, 5, (3, 4)))
+
+
+def test_temporal_softmax_sums_over_steps_and_averages_over_sequences():
+    rng = np.random.default_rng(0)
+    scores, y = rng.standard_normal((3, 4, 5)), rng.integers(0, 5, (3, 4))
+    flat = SoftmaxLoss().forward(scores.reshape(12, 5), y.reshape(12))  # mean over 12 steps
+    assert TemporalSoftmaxLoss().forward(scores, y) == pytest.approx(4 * flat, rel=1e-14)
+    with pytest.raises(ValueError, match=r"expected labels of shape \(3, 4\), one per sample "
+                                         r"and step, got \(3,\)"):
+        TemporalSoftmaxLoss().forward(scores, y[:, 0])
+    with pytest.raises(ValueError, match=r"expected scores of shape \(N, T, C\)"):
+        TemporalSoftmaxLoss().forward(scores[0], y)
 
 
 def test_softmax_loss_by_hand():

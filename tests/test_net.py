@@ -3,8 +3,8 @@ import os
 import numpy as np
 import pytest
 
-from minnet import (Affine, Dropout, Layer, MSELoss, Net, ReLU, Sigmoid, SigmoidCrossEntropy,
-                    SoftmaxLoss, Tanh)
+from minnet import (RNN, Affine, Dropout, Layer, MSELoss, Net, ReLU, Sigmoid,
+                    SigmoidCrossEntropy, SoftmaxLoss, Tanh, TemporalSoftmaxLoss, TimeAffine)
 
 from minnet.checker import check_net
 
@@ -227,3 +227,16 @@ def test_diverged_parameters_are_named():
     net.params["W2"][0, 0] = np.nan
     with pytest.raises(FloatingPointError, match="parameters W2 contain NaN"):
         net.loss(*small_data())
+
+
+def test_recurrent_net_checks_saves_and_loads(tmp_path):
+    rng = np.random.default_rng(0)
+    net = Net([RNN(3, 5, rng=rng), Dropout(0.8, seed=2), TimeAffine(5, 4, rng=rng)],
+              TemporalSoftmaxLoss(), reg=0.01)
+    X, y = rng.standard_normal((2, 6, 3)), rng.integers(0, 4, (2, 6))
+    report = check_net(net, X, y)
+    assert report.passed and [row.name for row in report.rows] == ["Wx1", "Wh1", "b1", "W2", "b2"]
+    net.save(tmp_path / "rnn.npz")
+    loaded = Net.load(tmp_path / "rnn.npz")
+    assert loaded.loss(X, y) == net.loss(X, y)
+    assert net.predict(X).shape == (2, 6) and 0 <= net.accuracy(X, y) <= 1
