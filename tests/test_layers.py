@@ -241,7 +241,7 @@ def test_rnn_forward_by_hand_and_backprop_through_time():
 
 def test_time_affine_is_affine_at_every_step():
     rng = np.random.default_rng(1)
-    layer, flat = TimeAffine(3, 2, rng=0), Affine(3, 2, rng=0)
+    layer, flat = TimeAffine(3, 2, rng=0), Affine(3, 2, init="xavier", rng=0)
     x = rng.standard_normal((4, 5, 3))
     out = layer.forward(x)
     np.testing.assert_array_equal(layer.params["W"], flat.params["W"])
