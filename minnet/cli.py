@@ -6,26 +6,8 @@
 """
 import argparse
 import sys
-import time
 
-from . import datasets, grade, layers, losses, quiz
-from .net import Net
-from .optim import Momentum
-from .train import fit
-
-
-def demo(epochs=30, seed=0, verbose=True):
-    """Train a 64-128-64-10 ReLU MLP with dropout on the digits; return (net, history, test accuracy)."""
-    X, y = datasets.load_digits()
-    X_train, X_test, y_train, y_test = datasets.train_test_split(X, y, test_fraction=0.2, seed=seed)
-    X_train, X_test = datasets.standardize(X_train, X_test)
-    net = Net.mlp([64, 128, 64, 10], activation="relu", keep_prob=0.9, reg=1e-3, seed=seed)
-    if verbose:
-        print(f"digits: {len(X_train)} training and {len(X_test)} test images of 8x8 pixels")
-        print(net)
-    history = fit(net, X_train, y_train, Momentum(lr=0.1), epochs=epochs, batch_size=64,
-                  val=(X_test, y_test), seed=seed, verbose=verbose)
-    return net, history, net.accuracy(X_test, y_test)
+from . import demo, grade, layers, losses, quiz
 
 
 def main(argv=None):
@@ -35,6 +17,8 @@ def main(argv=None):
     demo_parser = commands.add_parser("demo", help="train an MLP on the bundled digits")
     demo_parser.add_argument("--epochs", type=int, default=30, help="passes over the data (30)")
     demo_parser.add_argument("--seed", type=int, default=0, help="seed for everything random (0)")
+    demo_parser.add_argument("--out", default="minnet-demo",
+                             help="folder for the figures (minnet-demo)")
     quiz_parser = commands.add_parser("quiz", help="find the bug hidden in a small net")
     quiz_parser.add_argument("--seed", type=int, default=None,
                              help="the same seed gives the same quiz (default: a new one)")
@@ -53,10 +37,7 @@ def main(argv=None):
     if args.command == "demo":
         if args.epochs < 1:
             parser.error(f"--epochs must be at least 1, got {args.epochs}")
-        start = time.perf_counter()
-        _, history, accuracy = demo(epochs=args.epochs, seed=args.seed)
-        print(f"held-out accuracy: {accuracy:.1%} after {history.steps} steps "
-              f"({time.perf_counter() - start:.1f} s)")
+        demo.run(epochs=args.epochs, seed=args.seed, out=args.out)
     elif args.command == "quiz":
         # Piped input (a script, a course server) cannot answer: show the answer at once.
         quiz.run_quiz(args.seed, ask=input if sys.stdin.isatty() else None)
