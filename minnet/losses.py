@@ -11,6 +11,9 @@ class Loss:
       (complex when the scores are, for the complex-step method). It remembers
       what backward needs.
     - `backward() -> dscores`: dL/dscores, shaped like scores.
+    - `sample_losses(scores, y) -> (N,)`: the loss of each sample; forward is their
+      mean. It remembers nothing (the fast gradient check uses it on many copies of
+      the batch at once).
     - `predict(scores) -> predictions`: what the scores say (class labels, or
       the values themselves for regression).
     """
@@ -55,6 +58,11 @@ class SoftmaxLoss(Loss):
         self.probs = np.exp(log_probs)
         return -log_probs[np.arange(N), self.y].mean()
 
+    def sample_losses(self, scores, y):
+        scores = _check_scores(self, scores, ndim=2)
+        y = _class_labels(self, y, *scores.shape)
+        return -np.take_along_axis(_log_softmax(scores), y[:, None], axis=1)[:, 0]
+
     def backward(self):
         probs = self._cached("probs")
         N = probs.shape[0]
@@ -98,6 +106,14 @@ class TemporalSoftmaxLoss(Loss):
         picked = np.take_along_axis(log_probs, self.y[..., None], axis=-1)
         return -picked.sum() / N
 
+    def sample_losses(self, scores, y):
+        """The loss of each sequence: its sum over the steps."""
+        scores = _check_scores(self, scores, ndim=3)
+        N, T, C = scores.shape
+        y = _class_labels(self, np.asarray(y).reshape(-1), N * T, C).reshape(N, T)
+        picked = np.take_along_axis(_log_softmax(scores), y[..., None], axis=-1)
+        return -picked.reshape(N, T).sum(axis=1)
+
     def backward(self):
         probs = self._cached("probs")
         dscores = probs.copy()
@@ -123,6 +139,15 @@ class SigmoidCrossEntropy(Loss):
         self.z = self.y = None
 
     def forward(self, z, y):
+        self.z, self.y = self._checked(z, y)
+        return (_softplus(self.z) - self.y * self.z).mean()
+
+    def sample_losses(self, z, y):
+        z, y = self._checked(z, y)
+        return (_softplus(z) - y * z).reshape(z.shape[0])
+
+    def _checked(self, z, y):
+        """z as an array of logits, y as labels shaped like z, or a clear error."""
         z = _check_scores(self, z, ndim=None)
         if not (z.ndim == 1 or (z.ndim == 2 and z.shape[1] == 1)):
             raise ValueError(f"SigmoidCrossEntropy: expected logits of shape (N,) or (N, 1), "
@@ -135,8 +160,7 @@ class SigmoidCrossEntropy(Loss):
         if np.any((y < 0) | (y > 1)):
             raise ValueError("SigmoidCrossEntropy: labels must lie in [0, 1] (usually 0 or 1), "
                              f"got values from {y.min()} to {y.max()}")
-        self.z, self.y = z, y
-        return (_softplus(z) - y * z).mean()
+        return z, y
 
     def backward(self):
         z = self._cached("z")
@@ -163,12 +187,19 @@ class MSELoss(Loss):
         self.diff = None
 
     def forward(self, scores, y):
+        self.diff = self._difference(scores, y)
+        return (self.diff**2).mean()
+
+    def sample_losses(self, scores, y):
+        diff = self._difference(scores, y)
+        return (diff**2).reshape(diff.shape[0], -1).mean(axis=1)
+
+    def _difference(self, scores, y):
         scores = _check_scores(self, scores, ndim=None)
         y = _numeric_targets(self, y, scores.shape[0])
         if y.size != scores.size:
             raise ValueError(f"MSELoss: expected targets of shape {scores.shape}, got {y.shape}")
-        self.diff = scores - y.reshape(scores.shape)
-        return (self.diff**2).mean()
+        return scores - y.reshape(scores.shape)
 
     def backward(self):
         diff = self._cached("diff")

@@ -128,3 +128,17 @@ def test_losses_reject_bad_scores():
 def test_backward_before_forward(loss):
     with pytest.raises(RuntimeError, match="before forward"):
         loss.backward()
+
+
+@pytest.mark.parametrize("loss, scores, y", [
+    (SoftmaxLoss(), (5, 4), lambda rng: rng.integers(0, 4, 5)),
+    (SigmoidCrossEntropy(), (5, 1), lambda rng: rng.integers(0, 2, 5)),
+    (MSELoss(), (5, 3), lambda rng: rng.standard_normal((5, 3))),
+    (TemporalSoftmaxLoss(), (5, 2, 4), lambda rng: rng.integers(0, 4, (5, 2))),
+])
+def test_forward_is_the_mean_of_the_sample_losses(loss, scores, y):
+    rng = np.random.default_rng(0)
+    scores, y = rng.standard_normal(scores), y(rng)
+    per_sample = loss.sample_losses(scores, y)
+    assert per_sample.shape == (5,)
+    assert loss.forward(scores, y) == pytest.approx(per_sample.mean(), rel=1e-14)

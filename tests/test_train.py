@@ -4,14 +4,15 @@ import numpy as np
 import pytest
 
 from minnet import SGD, Adam, Affine, Momentum, Net, ReLU, SoftmaxLoss, fit
-from minnet.cli import demo
+from minnet import demo
 from minnet.datasets import make_spiral
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_demo_mlp_reaches_95_percent_on_held_out_digits_in_under_30_s(seed):
     start = time.perf_counter()
-    net, history, accuracy = demo(seed=seed, verbose=False)
+    found = demo.run(seed=seed, out=None, verbose=False)
+    net, history, accuracy = found["net"], found["history"], found["accuracy"]
     seconds = time.perf_counter() - start
     print(f"\ndigits MLP, seed {seed}: held-out accuracy {accuracy:.4f} in {seconds:.1f} s")
     assert accuracy >= 0.95

@@ -1,0 +1,170 @@
+"""Many perturbed losses of a Net at once: the fast path of check_net.
+
+A numerical gradient needs the loss at theta + delta * e_k for thousands of k. The
+textbook loop runs the whole net for each. Two facts make it far cheaper:
+
+- perturbing a parameter of layer i changes nothing before layer i, so the input of
+  layer i, computed once, serves every perturbation of its parameters;
+- for Affine, perturbing W[r, c] by delta only adds delta * x[:, r] to column c of
+  the output, and perturbing b[c] adds delta to column c: no matrix product needed.
+  Elementwise layers after it change in that column only, and the next Affine's
+  output changes by (new column - old column) times row c of its W: a rank-1 update.
+
+So the perturbed outputs of layer i are built directly, stacked as P copies of the
+batch (P * N rows), and pushed through the downstream layers in one pass; the loss
+of each copy is the mean of its rows' sample losses. Dropout reuses the very mask of
+the unperturbed pass in every copy, and kink states (ReLU's mask) are compared copy
+by copy with the unperturbed pass.
+
+Only minnet's own layers are stacked: they treat every row on its own. Any other
+layer (a student's, say) makes check_net use the plain loop instead.
+"""
+import numpy as np
+
+from ..layers import RNN, Affine, Dropout, ReLU, Sigmoid, Tanh, TimeAffine
+
+ROW_WISE = (Affine, ReLU, Sigmoid, Tanh, Dropout, RNN, TimeAffine)
+ROWS_PER_PASS = 1 << 16  # stacked rows per downstream pass: bounds the memory used
+
+
+def stackable(net):
+    """Whether StackedLoss can evaluate this net (every layer one of minnet's own)."""
+    return (all(type(layer) in ROW_WISE for layer in net.layers)
+            and hasattr(net.loss_fn, "sample_losses"))
+
+
+class StackedLoss:
+    """batch(name, flat, deltas) -> (losses, crossed) for the perturbations of one tensor.
+
+    losses[p]: the loss (part "total", "data" or "reg", times scale) with
+    net.params[name].flat[flat[p]] increased by deltas[p]; crossed[p]: whether any
+    layer's kink state differs from the unperturbed pass. Call it after the net's
+    parameters hold the point to check; it changes nothing in the net.
+    """
+
+    def __init__(self, net, X, y, part, scale):
+        self.net, self.y, self.part, self.scale = net, np.asarray(y), part, scale
+        position = {id(layer): i for i, layer in enumerate(net.layers)}
+        self.slots = {name: (position[id(layer)], key) for name, layer, key in net._slots()}
+        self.inputs, self.outputs, self.masks, self.kinks = [], [], {}, {}
+        out = net._input(X)
+        for i, layer in enumerate(net.layers):
+            self.inputs.append(out)
+            out = layer.forward(out)
+            self.outputs.append(out)
+            if isinstance(layer, Dropout):
+                self.masks[i] = layer.mask
+            state = layer.kink_state()
+            if state is not None:
+                self.kinks[i] = np.array(state)
+        self.N = len(out)
+        self.reg_sum = sum(float(np.sum(W * W)) for W in net.weights())
+
+    def __call__(self, name, flat, deltas):
+        i, key = self.slots[name]
+        flat, deltas = np.asarray(flat), np.asarray(deltas, dtype=np.float64)
+        width = max(out[0].size for out in self.outputs[i:])
+        chunk = max(1, ROWS_PER_PASS // (self.N * max(1, width // 64)))
+        losses, crossed = [], []
+        for start in range(0, len(flat), chunk):
+            part = slice(start, start + chunk)
+            loss, cross = self._evaluate(i, key, flat[part], deltas[part])
+            losses.append(loss)
+            crossed.append(cross)
+        return np.concatenate(losses), np.concatenate(crossed)
+
+    def _evaluate(self, i, key, flat, deltas):
+        net, P = self.net, len(flat)
+        layer = net.layers[i]
+        data = np.zeros(P)
+        crossed = np.zeros(P, dtype=bool)
+        if self.part != "reg":
+            if isinstance(layer, Affine):
+                j, out = self._column_path(layer, i, key, flat, deltas, crossed)
+            else:
+                j, out = i + 1, self._perturbed_output(layer, i, key, flat, deltas)
+            for j in range(j, len(net.layers)):
+                out = self._stacked_forward(net.layers[j], j, out, P, crossed)
+            y = np.broadcast_to(self.y, (P,) + self.y.shape).reshape((P * self.N,)
+                                                                      + self.y.shape[1:])
+            data = net.loss_fn.sample_losses(out, y).reshape(P, self.N).mean(axis=1)
+        # 0.5 reg sum(W**2) changes only by the perturbed entry.
+        reg = np.full(P, 0.5 * net.reg * self.reg_sum)
+        if key in layer.weights and net.reg:
+            w = layer.params[key].flat[flat]
+            reg = 0.5 * net.reg * (self.reg_sum + ((w + deltas)**2 - w**2))
+        total = {"total": data + reg, "data": data, "reg": reg}[self.part]
+        return total * self.scale, crossed
+
+    def _column_path(self, layer, i, key, flat, deltas, crossed):
+        """Follow the one changed column of an Affine's output as far as it stays one column.
+
+        returns (j, out): the index of the next layer to run and its stacked input.
+        """
+        net, P = self.net, len(flat)
+        x = self.inputs[i].reshape(self.N, -1)
+        if key == "b":
+            cols, change = flat, np.broadcast_to(deltas[:, None], (P, self.N))
+        else:
+            rows, cols = np.unravel_index(flat, layer.params["W"].shape)
+            change = deltas[:, None] * x[:, rows].T
+        column = self.outputs[i][:, cols].T + change  # (P, N): the perturbed column
+        j = i + 1
+        while j < len(net.layers) and isinstance(net.layers[j], (ReLU, Sigmoid, Tanh, Dropout)):
+            column = self._column_forward(net.layers[j], j, column, cols, crossed)
+            j += 1
+        before = self.outputs[j - 1]  # what layer j saw without the perturbation
+        if j < len(net.layers) and isinstance(net.layers[j], Affine):
+            W = net.layers[j].params["W"]
+            out = (self.outputs[j][None] + (column - before[:, cols].T)[:, :, None]
+                   * W[cols][:, None, :])
+            return j + 1, out.reshape(P * self.N, -1)
+        out = np.repeat(before[None], P, axis=0)
+        out[np.arange(P), :, cols] = column
+        return j, out.reshape(P * self.N, -1)
+
+    def _column_forward(self, layer, j, column, cols, crossed):
+        """An elementwise layer on column cols[p] of copy p; column: (P, N)."""
+        if isinstance(layer, Dropout):
+            return column * (self.masks[j][:, cols].T if layer.training else 1.0)
+        out = layer.forward(column)
+        if j in self.kinks:
+            crossed |= np.any(np.asarray(layer.kink_state()) != self.kinks[j][:, cols].T, axis=1)
+        return out
+
+    def _perturbed_output(self, layer, i, key, flat, deltas):
+        """The output of layer i for every perturbation, stacked: (P * N, ...)."""
+        base, x = self.outputs[i], self.inputs[i]
+        P = len(flat)
+        if isinstance(layer, TimeAffine):  # as Affine, at every step
+            out = np.repeat(base[None], P, axis=0)
+            picks = np.arange(P)
+            shape = (P,) + (1,) * (base.ndim - 1)
+            if key == "b":
+                out[picks, ..., flat] += deltas.reshape(shape)
+            else:
+                rows, cols = np.unravel_index(flat, layer.params["W"].shape)
+                out[picks, ..., cols] += deltas.reshape(shape) * np.moveaxis(x[..., rows], -1, 0)
+            return out.reshape((P * base.shape[0],) + base.shape[1:])
+        # Any other layer with parameters (RNN): run it once per perturbation.
+        param = layer.params[key]
+        outs = []
+        for k, delta in zip(flat, deltas):
+            old = param.flat[k]
+            param.flat[k] = old + delta
+            try:
+                outs.append(layer.forward(x))
+            finally:
+                param.flat[k] = old
+        layer.forward(x)  # leave the layer's cache as the unperturbed pass left it
+        return np.concatenate(outs)
+
+    def _stacked_forward(self, layer, j, out, P, crossed):
+        if isinstance(layer, Dropout) and layer.training:
+            mask = self.masks[j]  # the same mask in every copy
+            return (out.reshape((P,) + mask.shape) * mask).reshape(out.shape)
+        out = layer.forward(out)
+        if j in self.kinks:
+            state = np.asarray(layer.kink_state()).reshape(P, -1)
+            crossed |= np.any(state != self.kinks[j].reshape(1, -1), axis=1)
+        return out
