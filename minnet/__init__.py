@@ -13,7 +13,7 @@ from .params import dictionary_to_vector, vector_to_dictionary, gradients_to_vec
 from .optim import SGD, Momentum, Adam
 from .train import fit, History
 from .checker import check_net, check_layer, gradient_check_n
-from . import checker, datasets
+from . import bugs, checker, datasets, plot, quiz
 
 __version__ = "0.1.0"
 
@@ -22,5 +22,5 @@ __all__ = [
     "Loss", "SoftmaxLoss", "SigmoidCrossEntropy", "MSELoss", "TemporalSoftmaxLoss",
     "Net", "dictionary_to_vector", "vector_to_dictionary", "gradients_to_vector",
     "SGD", "Momentum", "Adam", "fit", "History", "check_net", "check_layer", "gradient_check_n",
-    "checker", "datasets",
+    "bugs", "checker", "datasets", "plot", "quiz",
 ]

@@ -3,6 +3,8 @@
 Every layer keeps to the contract stated once in `Layer`. Read `Affine` and `ReLU`
 first: the others follow the same pattern.
 """
+import math
+
 import numpy as np
 
 
@@ -20,6 +22,9 @@ class Layer:
       backward (never accumulated).
     - `training`: True for a new layer; Dropout behaves differently when it is
       False. `Net.train()` / `Net.eval()` switch every layer of a Net.
+    - `needs_dx`: True for a new layer. A Net sets it to False on its first layer,
+      whose dx nobody uses; backward may then return None instead of dx (Affine
+      does, which saves a matrix product as large as its forward's).
     - `weights`: the names in `params` that L2 regularization applies to (weight
       matrices; biases are left out by the usual convention).
     - `kink_state()`: for layers with kinks, points where the derivative jumps
@@ -39,6 +44,7 @@ class Layer:
         self.params = {}
         self.grads = {}
         self.training = True
+        self.needs_dx = True
 
     def forward(self, x):
         raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
@@ -114,7 +120,7 @@ class Affine(Layer):
 
     def forward(self, x):
         x = np.asarray(x)
-        if x.ndim < 2 or int(np.prod(x.shape[1:])) != self.in_features:
+        if x.ndim < 2 or math.prod(x.shape[1:]) != self.in_features:
             raise ValueError(
                 f"Affine: expected x of shape (N, {self.in_features}) (or (N, ...) with "
                 f"{self.in_features} values per sample), got {x.shape}")
@@ -126,6 +132,8 @@ class Affine(Layer):
         x = self._cached("x")
         _check_dout(self, dout, (x.shape[0], self.out_features))
         self.grads = {"W": x.T @ dout, "b": dout.sum(axis=0)}
+        if not self.needs_dx:
+            return None
         return (dout @ self.params["W"].T).reshape(self.x_shape)
 
     def config(self):

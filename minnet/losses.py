@@ -54,9 +54,13 @@ class SoftmaxLoss(Loss):
         self.y = _class_labels(self, y, N, C)
         # Subtracting the row maximum changes nothing mathematically but keeps
         # exp() from overflowing: the largest exponent becomes 0.
-        log_probs = _log_softmax(scores)
-        self.probs = np.exp(log_probs)
-        return -log_probs[np.arange(N), self.y].mean()
+        # Subtracting each row's maximum changes nothing mathematically but keeps exp()
+        # from overflowing: the largest exponent becomes 0 and the sum is at least 1.
+        shifted = scores - scores.real.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1)
+        self.probs = exp / total[:, None]
+        return (np.log(total) - shifted[np.arange(N), self.y]).mean()
 
     def sample_losses(self, scores, y):
         scores = _check_scores(self, scores, ndim=2)
@@ -66,9 +70,9 @@ class SoftmaxLoss(Loss):
     def backward(self):
         probs = self._cached("probs")
         N = probs.shape[0]
-        dscores = probs.copy()
-        dscores[np.arange(N), self.y] -= 1
-        return dscores / N
+        dscores = probs / N
+        dscores[np.arange(N), self.y] -= 1 / N
+        return dscores
 
     def predict(self, scores):
         return np.argmax(np.real(scores), axis=1)
@@ -229,7 +233,7 @@ def _numeric_targets(loss, y, N):
     if y.shape[0:1] != (N,):
         raise ValueError(f"{name}: expected {N} targets (one per row of scores), "
                          f"got an array of shape {y.shape}")
-    if not np.all(np.isfinite(y)):
+    if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
         raise ValueError(f"{name}: targets contain NaN or Inf")
     return y
 
@@ -241,11 +245,11 @@ def _class_labels(loss, y, N, C):
     if y.ndim != 1:
         raise ValueError(f"{name}: expected labels of shape ({N},), got {y.shape}; "
                          "pass class indices, not one-hot rows")
-    if np.any(y != np.round(y)):
+    if y.dtype.kind == "f" and np.any(y != np.round(y)):
         raise ValueError(f"{name}: labels must be whole numbers (class indices), "
                          f"got fractional values such as {y[y != np.round(y)][0]}")
-    if np.any((y < 0) | (y >= C)):
+    if y.min() < 0 or y.max() >= C:
         bad = y[(y < 0) | (y >= C)][0]
         raise ValueError(f"{name}: labels must be class indices in 0..{C - 1} "
                          f"(the scores have {C} columns), got {bad}")
-    return y.astype(np.int64)
+    return y.astype(np.int64, copy=False)

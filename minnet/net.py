@@ -44,6 +44,7 @@ class Net:
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"Net: dtype must be float64 or float32, got {self.dtype}")
         _check_architecture(self.layers, loss)
+        self.layers[0].needs_dx = False  # the input's gradient is of no use to anyone
         for layer in self.layers:
             for key, value in layer.params.items():
                 layer.params[key] = np.asarray(value, dtype=self.dtype)
@@ -144,7 +145,7 @@ class Net:
             data_loss = self.loss_fn.forward(scores, y)
         except ValueError as err:
             raise ValueError(f"net.loss_fn = {self.loss_fn!r}: {err}") from err
-        reg_loss = 0.5 * self.reg * sum(np.sum(W * W) for W in self.weights())
+        reg_loss = 0.5 * self.reg * sum(W.ravel() @ W.ravel() for W in self.weights()) if self.reg else 0.0
         self.data_loss, self.reg_loss = _scalar(data_loss), _scalar(reg_loss)
         total = self.data_loss + self.reg_loss
         if not np.isfinite(total):
@@ -162,6 +163,8 @@ class Net:
         dout = self.loss_fn.backward()
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
+        if not self.reg:  # nothing to add: hand over the layers' fresh arrays as they are
+            return {name: layer.grads[key] for name, layer, key in self._slots()}
         return {name: layer.grads[key] + self.reg_gradient(layer, key)
                 for name, layer, key in self._slots()}
 
@@ -283,7 +286,7 @@ class Net:
 
 def _scalar(value):
     """A numpy scalar as a Python float (or complex, during a complex-step check)."""
-    return complex(value) if np.iscomplexobj(value) else float(value)
+    return complex(value) if isinstance(value, (complex, np.complexfloating)) else float(value)
 
 
 def _check_reg(reg):

@@ -42,28 +42,30 @@ def test_catalogue_covers_every_layer_loss_and_the_net():
         assert "\n" not in bug.description
 
 
-def test_mutation_score_every_bug_is_caught_and_localized(capsys):
+@pytest.mark.parametrize("mode", ["full", "fast"])
+def test_mutation_score_every_bug_is_caught_and_localized(mode, capsys):
+    options = {"fast": True} if mode == "fast" else {}
     caught = localized = total = clean_passed = clean_total = 0
     misses = []
     for bug in bugs.catalogue():
         for seed in range(3):
             net, X, y = make_net(quiz_loss(bug), seed)
             clean_total += 1
-            clean_passed += check_net(net, X, y).passed
+            clean_passed += check_net(net, X, y, **options).passed
             for layer in injection_sites(bug, net):
                 expected = corrupted_tensors(net, X, y, bug, layer)
                 if not expected:  # e.g. a dx bug in the first layer: no parameter is hurt
                     continue
                 total += 1
                 with bugs.inject(net, bug.name, layer=layer):
-                    report = check_net(net, X, y)
+                    report = check_net(net, X, y, **options)
                 caught += not report.passed
                 localized += set(report.failed) == expected
                 if set(report.failed) != expected:
                     misses.append((bug.name, seed, layer, sorted(expected), report.failed))
     with capsys.disabled():
-        print(f"\nmutation score: caught {caught}/{total}, localized {localized}/{total}; "
-              f"the same nets without bugs passed {clean_passed}/{clean_total}")
+        print(f"\nmutation score ({mode} check): caught {caught}/{total}, localized "
+              f"{localized}/{total}; the same nets without bugs passed {clean_passed}/{clean_total}")
     assert misses == []
     assert clean_passed == clean_total
 

@@ -12,12 +12,15 @@
 # %%
 import os
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 import minnet
 from minnet.datasets import make_spiral
 
 FAST = os.environ.get("MINNET_FAST") == "1"  # the test suite runs every lesson quickly
+FIGURES = os.environ.get("MINNET_FIGURES", "figures")
+os.makedirs(FIGURES, exist_ok=True)
 
 # %% [markdown]
 # ## The data
@@ -68,3 +71,19 @@ linear = minnet.Net([minnet.Affine(2, 3, rng=0)], minnet.SoftmaxLoss(), reg=1e-3
 minnet.fit(linear, X, y, minnet.Adam(0.01), epochs=100 if FAST else 1500, batch_size=300,
            verbose=False)
 print(f"training accuracy of the linear classifier: {linear.accuracy(X, y):.3f}")
+
+# %% [markdown]
+# ## What each net learned
+# `minnet.plot.decision_regions` colors the plane by the class the net predicts there.
+# The ReLU net bends its boundaries around the arms; the linear one can only cut the
+# plane into three wedges with straight lines.
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(9, 4.5))
+minnet.plot.decision_regions(net, X, y, ax=axes[0])
+minnet.plot.decision_regions(linear, X, y, ax=axes[1])
+axes[0].set_title(f"2-layer ReLU net: {net.accuracy(X, y):.0%} right")
+axes[1].set_title(f"linear classifier: {linear.accuracy(X, y):.0%} right")
+fig.savefig(os.path.join(FIGURES, "00_spiral_regions.png"), dpi=100)
+plt.close(fig)
+print("saved", os.path.join(FIGURES, "00_spiral_regions.png"))

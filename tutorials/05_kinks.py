@@ -102,10 +102,12 @@ plt.close(fig)
 # perturbing W1[k, j] by h moves it by h * x[i, k]. So a pre-activation within a step of
 # 0 turns every coordinate feeding it into a kink problem.
 #
-# With random data this is rare (the checker's default step is about 6e-6), but not
-# rare enough to ignore: with thousands of ReLU units and a batch of samples some z
-# always sit close to 0. Here we place them there on purpose, in a tiny net with 3
-# inputs, 4 hidden ReLU units and 3 classes:
+# With random data this is rare for any one unit (the checker's default step is about
+# 6e-6, printed in the report below), but a check covers every unit for every sample,
+# and some inputs sit exactly on the kink: a sample at the origin, with the biases at
+# their initial 0, gives z = 0 at every unit of the first layer. Here we place
+# pre-activations near 0 on purpose, in a tiny net with 3 inputs, 4 hidden ReLU units
+# and 3 classes:
 #
 # - unit 0: sample 0 gets z = +1e-7 (just right of the kink);
 # - unit 1: sample 0 gets z = +1e-7 and sample 1 gets z = -1e-7 (one on each side).
@@ -191,6 +193,7 @@ assert np.array_equal(states[+1], states[0])       # the step to the right does 
 # %%
 report = minnet.check_net(net, X, y)
 print(report)
+print("x[0] =", X[0], " x[1] =", X[1])
 for row in report.rows:
     print(f"{row.name}: checked {row.checked}, one-sided {row.one_sided}, "
           f"left out (kinks) {row.kinks}")
@@ -198,14 +201,20 @@ assert report.passed
 assert report["b1"].kinks == 1 and report["b1"].one_sided == 1
 assert (0,) in report["b1"].indices          # b1[0]: judged from one side
 assert (1,) not in report["b1"].indices      # b1[1]: both sides cross, left out
-assert report["W1"].kinks + report["W1"].one_sided > 0
+assert report["W1"].one_sided == 3 and report["W1"].kinks == 3
+assert all((k, 0) in report["W1"].indices for k in range(3))   # column 0: judged, one-sided
+assert not any((k, 1) in report["W1"].indices for k in range(3))  # column 1: left out
+assert np.all(np.sign(X[0]) == np.sign(X[1]))
 assert report["W2"].kinks == 0 and report["W2"].one_sided == 0
 
 # %% [markdown]
 # The correct net passes. W2 and b2 have no kinks: perturbing them changes the scores
-# after the ReLU, never the ReLU's input. In W1, whether a coordinate W1[k, 1] is
-# one-sided or left out depends on the signs of x[0, k] and x[1, k]: if they agree, a
-# step up pushes sample 1 across and a step down pushes sample 0 across.
+# after the ReLU, never the ReLU's input. Column 0 of W1 feeds unit 0, with only
+# sample 0 next to its kink: those coordinates are judged from one side. Column 1
+# feeds unit 1; a step of W1[k, 1] moves sample 0's and sample 1's pre-activations
+# by h * x[0, k] and h * x[1, k]. When those have the same sign (as printed above, they
+# do here for every k) a step up pushes sample 1 across and a step down pushes sample
+# 0 across: both sides cross, and the coordinate is left out.
 #
 # ## A kink is no hiding place for a bug
 # Leaving out a few coordinates is safe only because a real bug shows up in many. With

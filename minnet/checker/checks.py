@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..params import gradients_to_vector, vector_to_dictionary
-from .engine import check_tensors
+from .engine import check_directions, check_tensors
 from .numerical import EPS, RELATIVE_STEPS, as_number, check_method, check_step
 from .stacked import StackedLoss, stackable
 from .report import CheckReport
@@ -21,7 +21,7 @@ PARTS = ("total", "data", "reg")
 
 
 def check_net(net, X, y, *, method="central", h=None, sample="auto", part="total", seed=0,
-              loss_scale=1.0, stacked=True):
+              loss_scale=1.0, stacked=True, fast=False, directions=3):
     """Check every gradient net.backward() returns against numerical derivatives of net.loss.
 
     net: a minnet Net; X: (N, D) a small batch; y: (N,) its labels
@@ -37,6 +37,10 @@ def check_net(net, X, y, *, method="central", h=None, sample="auto", part="total
         perturbed layer (see checker.stacked; same coordinates, same verdicts, many
         times faster); used when every layer is one of minnet's own. False runs the
         plain loop: the whole net twice per coordinate.
+    fast: check `directions` random directions per tensor instead of coordinates (see
+        engine.check_directions): the same tensors flagged, at a tiny fraction of the
+        cost. A flagged tensor is then checked element-wise on a sample of
+        coordinates, to show its worst ones.
     returns a CheckReport with rows named like net.params
     """
     _check_options(method, h, part, loss_scale)
@@ -46,7 +50,10 @@ def check_net(net, X, y, *, method="central", h=None, sample="auto", part="total
     if net.dtype != np.float64:
         notes.append(f"the net is {net.dtype.name}: it was checked on float64 copies of its "
                      "parameters (a check needs double precision); the net is unchanged")
-    if per_tensor is not None:
+    if fast:
+        notes.append(f"fast check: {directions} random directions per tensor; pass "
+                     "fast=False to compare coordinates")
+    elif per_tensor is not None:
         notes.append(f"sampled up to {per_tensor} coordinates per tensor (seed {seed}) of "
                      f"{size} parameters; pass sample=None to check them all")
     with preserved([net, net.loss_fn, *net.layers]):
@@ -65,10 +72,21 @@ def check_net(net, X, y, *, method="central", h=None, sample="auto", part="total
         batch = None
         if stacked and method != "complex" and stackable(net):
             batch = StackedLoss(net, X, y, part, loss_scale)
-        rows = check_tensors(loss, targets, _scaled(analytic, loss_scale), method=method, h=h,
-                             sample=per_tensor, seed=seed, expected=expected * loss_scale,
-                             kink_probe=lambda: [layer.kink_state() for layer in kinky],
-                             batch=batch)
+        options = dict(method=method, h=h, seed=seed, expected=expected * loss_scale,
+                       kink_probe=lambda: [layer.kink_state() for layer in kinky])
+        analytic = _scaled(analytic, loss_scale)
+        if fast:
+            rows = check_directions(loss, targets, analytic, count=directions,
+                                    along=batch.along if batch else None, **options)
+            for k, row in enumerate(rows):
+                if not row.passed:  # show which coordinates are wrong
+                    refined, = check_tensors(loss, {row.name: targets[row.name]}, analytic,
+                                             sample=AUTO_SAMPLE, batch=batch, **options)
+                    if not refined.passed:
+                        rows[k] = refined
+        else:
+            rows = check_tensors(loss, targets, analytic, sample=per_tensor, batch=batch,
+                                 **options)
     if part == "total" and net.reg:
         notes += _dominance_notes(analytic, data_grads)
     return CheckReport(rows, method, _step_text(method, h), notes)
@@ -87,6 +105,7 @@ def check_layer(layer, x, dout=None, *, method="central", h=None, sample=None, s
     name = type(layer).__name__
     with preserved([layer]):
         _fix_dropout([layer], seed)
+        layer.needs_dx = True
         x64 = np.array(x, dtype=np.float64)
         params = {key: np.array(value, dtype=np.float64) for key, value in layer.params.items()}
         layer.params.update(params)

@@ -59,6 +59,91 @@ def check_tensors(f, targets, analytic, *, method="central", h=None, sample=None
     returns a list of CheckRow, one per target
     """
     rng = np.random.default_rng(seed)
+    f0, watch = _prepare(f, kink_probe, expected, method)
+    loop = _loop(watch, targets)
+    noise = _Noise(lambda: _noise(_coordinate_lines(loop, targets, method, h), seed), method)
+    if method == "complex":
+        batch = None
+    if batch is not None:  # the first estimates come from batch: measure its own noise
+        batch_noise = _Noise(lambda: _noise(_coordinate_lines(batch, targets, method, h), seed),
+                             method)
+    rows = []
+    for name, x in targets.items():
+        indices = _coordinates(x.shape, sample, rng)
+        flat = np.ravel_multi_index(tuple(np.array(indices).T), x.shape) if indices else []
+        a = np.real(np.asarray(analytic[name]).flat[flat]).astype(float)
+        estimates, ok = np.zeros(len(flat)), np.zeros(len(flat), dtype=bool)
+        if batch is not None and len(flat):
+            estimates, ok = _first_pass(batch, name, flat, np.real(x.flat[flat]), a, method, h,
+                                        f0, batch_noise)
+        # What does not agree at once gets the closer look, one coordinate at a time.
+        coords = [_Coordinate(index, a[k], estimates[k]) if ok[k] else
+                  _compare(watch, x, index, a[k], method, h, f0, noise)
+                  for k, index in enumerate(indices)]
+        rows.append(_row(name, x.shape, coords))
+    return rows
+
+
+def check_directions(f, targets, analytic, *, method="central", h=None, count=3, seed=0,
+                     kink_probe=None, expected=None, along=None):
+    """Directional checks: per tensor, compare the analytic gradient's projection on
+    `count` random unit directions v with the numerical derivative of f along v.
+
+    A wrong gradient almost never has the right projection on a random direction, so a
+    few directions per tensor find which tensors are wrong at the cost of 2 * count
+    evaluations each, whatever their size. Arguments as for check_tensors, and
+    along: optional along(name, V, ts) -> (values, crossed), f at targets[name] + ts[k] * V[k]
+        for many k at once (see stacked.StackedLoss.along), for the first estimates.
+    returns a list of CheckRow whose "coordinates" are the directions (index (k,): the k-th).
+    """
+    rng = np.random.default_rng(seed)
+    f0, watch = _prepare(f, kink_probe, expected, method)
+    directions = {name: _unit_directions(rng, x.shape, count) for name, x in targets.items()}
+    loop = _loop_along(watch, targets)
+    moves = (lambda name, v, ts: (np.array([loop(name, v, t) for t in ts]),
+                                  np.zeros(len(ts), dtype=bool)))
+    noise = _Noise(lambda: _noise(_direction_lines(moves, directions, method, h), seed), method)
+    if along is not None:
+        stacked_moves = (lambda name, v, ts: along(name, np.repeat(v[None], len(ts), axis=0),
+                                                   ts))
+        along_noise = _Noise(lambda: _noise(_direction_lines(stacked_moves, directions, method,
+                                                             h), seed), method)
+    t = np.zeros(1, dtype=np.complex128 if method == "complex" else np.float64)
+    rows = []
+    for name, x in targets.items():
+        V = directions[name]
+        a = np.real(np.tensordot(V, np.asarray(analytic[name]), axes=x.ndim)).astype(float)
+        estimates, ok = np.zeros(len(V)), np.zeros(len(V), dtype=bool)
+        if along is not None and method != "complex" and len(V):
+            estimates, ok = _first_pass(lambda _, picks, ts: along(name, V[picks], ts), name,
+                                        np.arange(len(V)), np.zeros(len(V)), a, method, h, f0,
+                                        along_noise)
+        coords = []
+        for k, v in enumerate(V):
+            if ok[k]:
+                coords.append(_Coordinate((k,), a[k], estimates[k]))
+                continue
+            direction = _KinkWatch(lambda v=v: loop(name, v, t[0]), watch.probe, watch.base)
+            coord = _compare(direction, t, (0,), float(a[k]), method, h, f0, noise)
+            coord.index = (k,)
+            coords.append(coord)
+        rows.append(_row(name, x.shape, coords))
+    return rows
+
+
+def _unit_directions(rng, shape, count):
+    """count random unit directions: every entry +-1/sqrt(size), signs drawn at random.
+
+    Equal-sized entries give every coordinate the same weight in the projection, so a
+    bug in a single entry shows in every direction as clearly as anywhere.
+    """
+    size = int(np.prod(shape))
+    signs = rng.integers(0, 2, (count if size else 0,) + tuple(shape), dtype=np.int8)
+    return (2.0 * signs - 1.0) / np.sqrt(max(size, 1))
+
+
+def _prepare(f, kink_probe, expected, method):
+    """f0 and a kink-watching f; refuses a nondeterministic f."""
     complex_step = method == "complex"
     f0 = as_number(f(), "the loss", complex_expected=complex_step)
     base_kinks = kink_probe() if kink_probe else None
@@ -68,19 +153,49 @@ def check_tensors(f, targets, analytic, *, method="central", h=None, sample=None
     for other in (again, expected):
         if other is not None and abs(np.real(other) - np.real(f0)) > slack:
             raise NondeterministicForwardError(_nondeterministic_message(f0, other))
-    watch = _KinkWatch(f, kink_probe, base_kinks)
-    sigma = 0.0 if complex_step else _noise(watch, targets, rng, method, h)
-    rows = []
-    for name, x in targets.items():
-        grad = np.asarray(analytic[name])
-        indices = _coordinates(x.shape, sample, rng)
-        if batch is not None and not complex_step and indices:
-            coords = _batched(batch, name, watch, x, indices, grad, method, h, f0, sigma)
-        else:
-            coords = [_compare(watch, x, index, float(np.real(grad[index])), method, h, f0,
-                               sigma) for index in indices]
-        rows.append(_row(name, x.shape, coords))
-    return rows
+    return f0, _KinkWatch(f, kink_probe, base_kinks)
+
+
+def _loop(watch, targets):
+    """evaluate(name, flat, deltas) -> (values, crossed): f with one entry changed at a time."""
+    def evaluate(name, flat, deltas):
+        x, values, crossed = targets[name], [], []
+        for k, delta in zip(flat, deltas):
+            old = x.flat[k]
+            watch.reset()
+            try:
+                x.flat[k] = old + delta
+                values.append(as_number(watch(), "the loss"))
+            finally:
+                x.flat[k] = old
+            crossed.append(watch.crossed)
+        return np.array(values), np.array(crossed)
+    return evaluate
+
+
+def _loop_along(watch, targets):
+    """move(name, v, t) -> f at targets[name] + t * v, which is then put back bit for bit."""
+    def move(name, v, t):
+        x = targets[name]
+        origin = x.copy()
+        x[...] = origin + t * v
+        try:
+            return watch.f()
+        finally:
+            x[...] = origin
+    return move
+
+
+class _Noise:
+    """f's rounding noise, measured the first time it is needed (0 for the complex step)."""
+
+    def __init__(self, measure, method):
+        self.measure, self.value = measure, 0.0 if method == "complex" else None
+
+    def __call__(self):
+        if self.value is None:
+            self.value = self.measure()
+        return self.value
 
 
 class _KinkWatch:
@@ -109,71 +224,94 @@ def _coordinates(shape, sample, rng):
     return [tuple(int(i) for i in np.unravel_index(k, shape)) for k in chosen]
 
 
-def _noise(watch, targets, rng, method, h, points=9, probes=3, tries=12):
+POINTS = 9  # noise probes: f at 9 points a thousandth of a step apart
+
+
+def _noise(lines, seed, probes=3, tries=12):
     """The standard deviation of the rounding noise in f, measured.
 
-    Along a few coordinates, f is evaluated at 9 points only a thousandth of a step
-    apart; there f is a parabola to far better than rounding precision, so whatever
-    a parabola cannot fit is rounding noise. Coordinates where these tiny steps
-    cross a kink are skipped: there f is not a parabola.
+    lines(rng) -> (values, crossed): f at 9 points only a thousandth of a step apart
+    along some line (a coordinate, or a direction); there f is a parabola to far better
+    than rounding precision, so whatever a parabola cannot fit is rounding noise.
+    Lines where these tiny steps cross a kink are skipped: there f is not a parabola.
     """
-    names = [name for name, x in targets.items() if x.size]
-    offsets = np.arange(points) - points // 2
+    rng = np.random.default_rng([seed, 1])  # apart from the stream that picks coordinates
+    offsets = np.arange(POINTS) - POINTS // 2
     basis = np.vander(offsets / offsets.max(), 3)
     sigmas = []
     for _ in range(tries):
-        if len(sigmas) == probes or not names:
+        if len(sigmas) == probes:
             break
-        x = targets[names[rng.integers(len(names))]]
-        index = tuple(int(i) for i in np.unravel_index(rng.integers(x.size), x.shape))
-        tiny = 1e-3 * (h if h is not None else default_step(method, x[index]))
-        old = x[index]
-        watch.reset()
-        try:
-            values = []
-            for k in offsets:
-                x[index] = old + k * tiny
-                values.append(as_number(watch(), "the loss"))
-        finally:
-            x[index] = old
-        if watch.crossed:
+        line = lines(rng)
+        if line is None:
+            break
+        values, crossed = line
+        if np.any(crossed):
             continue
-        values = np.array(values)
         fit, *_ = np.linalg.lstsq(basis, values - values.mean(), rcond=None)
         residual = values - values.mean() - basis @ fit
-        sigmas.append(float(np.sqrt(np.sum(residual**2) / (points - 3))))
+        sigmas.append(float(np.sqrt(np.sum(residual**2) / (POINTS - 3))))
     return max(sigmas, default=0.0)
 
 
-def _batched(batch, name, watch, x, indices, grad, method, h, f0, sigma):
-    """_compare for many coordinates, with the first estimates made by batch."""
-    flat = np.ravel_multi_index(tuple(np.array(indices).T), x.shape)
-    values_x = x.flat[flat]
+def _coordinate_lines(evaluate, targets, method, h):
+    names = [name for name, x in targets.items() if x.size]
+
+    def line(rng):
+        if not names:
+            return None
+        name = names[rng.integers(len(names))]
+        x = targets[name]
+        k = int(rng.integers(x.size))
+        old = float(np.real(x.flat[k]))
+        tiny = 1e-3 * (h if h is not None else default_step(method, old))
+        offsets = np.arange(POINTS) - POINTS // 2
+        return evaluate(name, np.full(POINTS, k), (old + offsets * tiny) - old)
+    return line
+
+
+def _direction_lines(move, directions, method, h):
+    """move(name, v, ts) -> (values, crossed): f at targets[name] + t * v for each t."""
+    names = [name for name, V in directions.items() if len(V)]
+
+    def line(rng):
+        if not names:
+            return None
+        name = names[rng.integers(len(names))]
+        v = directions[name][rng.integers(len(directions[name]))]
+        tiny = 1e-3 * (h if h is not None else RELATIVE_STEPS[method])
+        offsets = np.arange(POINTS) - POINTS // 2
+        return move(name, v, offsets * tiny)
+    return line
+
+
+def _first_pass(batch, name, flat, x_values, analytic, method, h, f0, noise):
+    """First estimates for many coordinates (or directions) at once, from batch.
+
+    flat: which entries; x_values: their values; analytic: the analytic derivatives.
+    returns (estimates, ok): ok where the estimate agrees within its numerical error
+    and no step crossed a kink; the rest need _compare's closer look.
+    """
     steps = np.full(len(flat), float(h)) if h is not None else \
-        RELATIVE_STEPS[method] * np.maximum(1.0, np.abs(values_x))
+        RELATIVE_STEPS[method] * np.maximum(1.0, np.abs(x_values))
     stencil = STENCILS[method]
-    values, crossed = [], np.zeros(len(flat), dtype=bool)
-    for offset in stencil["offsets"]:
-        if offset == 0:
-            values.append(np.full(len(flat), f0))
-            continue
-        # x + offset * step, rounded as the plain loop rounds it
-        deltas = (values_x + offset * steps) - values_x
-        v, c = batch(name, flat, deltas)
-        values.append(v)
-        crossed |= c
-    values = np.array(values)
+    offsets = [offset for offset in stencil["offsets"] if offset != 0]
+    # x + offset * step, rounded as the plain loop rounds it; every offset in one call
+    deltas = np.concatenate([(x_values + offset * steps) - x_values for offset in offsets])
+    moved, crossed = batch(name, np.tile(flat, len(offsets)), deltas)
+    moved, crossed = moved.reshape(len(offsets), -1), crossed.reshape(len(offsets), -1).any(0)
+    values = np.array([np.full(len(flat), f0) if offset == 0 else moved[offsets.index(offset)]
+                       for offset in stencil["offsets"]])
     weights = np.array(stencil["weights"])[:, None]
     estimates = np.sum(weights * values, axis=0) / steps
-    analytic = np.real(grad.flat[flat]).astype(np.float64)
-    rounding = (NOISE_SIGMAS * sigma * np.sqrt(np.sum(weights**2))
+    error = np.abs(analytic - estimates)
+    ok = ~crossed & (error <= RTOL * np.maximum(np.abs(analytic), np.abs(estimates)))
+    if np.all(ok | crossed):
+        return estimates, ok  # all agree without even counting rounding: no need to measure it
+    rounding = (NOISE_SIGMAS * noise() * np.sqrt(np.sum(weights**2))
                 + 4 * EPS * np.abs(values).max(axis=0) * np.sum(np.abs(weights))) / steps
-    ok = (~crossed & (np.abs(analytic - estimates)
-                      <= RTOL * np.maximum(np.abs(analytic), np.abs(estimates)) + rounding))
-    # Coordinates that do not agree at once get the full treatment, one by one.
-    return [_Coordinate(index, float(analytic[k]), float(estimates[k])) if ok[k] else
-            _compare(watch, x, index, float(analytic[k]), method, h, f0, sigma)
-            for k, index in enumerate(indices)]
+    ok = ~crossed & (error <= RTOL * np.maximum(np.abs(analytic), np.abs(estimates)) + rounding)
+    return estimates, ok
 
 
 def _rounding(values, step, method, sigma):
@@ -186,22 +324,22 @@ def _rounding(values, step, method, sigma):
             + 4 * EPS * size * np.sum(np.abs(weights))) / step
 
 
-def _compare(watch, x, index, a, method, h, f0, sigma):
+def _compare(watch, x, index, a, method, h, f0, noise):
     step = h if h is not None else default_step(method, x[index])
-    n, status = _judge(watch, x, index, a, method, step, f0, sigma)
+    n, status = _judge(watch, x, index, a, method, step, f0, noise)
     if status == "kink" and method != "complex":
         # A step crossed a kink. The analytic gradient belongs to the side of every kink
         # the unperturbed x is on, so a one-sided difference that stays on that side
         # still measures it; only when both sides cross is the coordinate left out.
         for side in ("backward", "forward"):
-            n_side, side_status = _judge(watch, x, index, a, side, step, f0, sigma)
+            n_side, side_status = _judge(watch, x, index, a, side, step, f0, noise)
             if side_status != "kink":
                 return _Coordinate(index, a, float(n_side), ok=side_status == "ok",
                                    one_sided=True)
     return _Coordinate(index, a, float(n), kink=status == "kink", ok=status != "fail")
 
 
-def _judge(watch, x, index, a, method, step, f0, sigma):
+def _judge(watch, x, index, a, method, step, f0, noise):
     """Estimate the derivative with this method and step; returns (estimate, status).
 
     status: "ok" (agrees within the numerical error), "fail", or "kink" (a step
@@ -211,6 +349,7 @@ def _judge(watch, x, index, a, method, step, f0, sigma):
     n, values = derivative(watch, x, index, step, method, f0)
     if watch.crossed:
         return n, "kink"
+    sigma = noise()
     if abs(a - n) <= RTOL * max(abs(a), abs(n)) + _rounding(values, step, method, sigma):
         return n, "ok"
     if method == "complex":

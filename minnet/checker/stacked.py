@@ -24,7 +24,7 @@ import numpy as np
 from ..layers import RNN, Affine, Dropout, ReLU, Sigmoid, Tanh, TimeAffine
 
 ROW_WISE = (Affine, ReLU, Sigmoid, Tanh, Dropout, RNN, TimeAffine)
-ROWS_PER_PASS = 1 << 16  # stacked rows per downstream pass: bounds the memory used
+ROWS_PER_PASS = 1 << 11  # stacked rows per downstream pass: bounds the memory used
 
 
 def stackable(net):
@@ -73,6 +73,41 @@ class StackedLoss:
             crossed.append(cross)
         return np.concatenate(losses), np.concatenate(crossed)
 
+    def along(self, name, V, ts):
+        """(losses, crossed) with net.params[name] moved to params + ts[k] * V[k], for every k.
+
+        V: (K, *shape) directions; ts: (K,) how far along each.
+        """
+        i, key = self.slots[name]
+        layer, K = self.net.layers[i], len(ts)
+        ts = np.asarray(ts, dtype=np.float64)
+        crossed = np.zeros(K, dtype=bool)
+        data = np.zeros(K)
+        if self.part != "reg":
+            base, x = self.outputs[i], self.inputs[i]
+            if isinstance(layer, (Affine, TimeAffine)):
+                # (W + t V) gives x @ W + t (x @ V): add t (x @ V) to the output; b + t v adds t v.
+                if key == "W" and isinstance(layer, Affine):
+                    change = x.reshape(len(x), -1) @ V
+                elif key == "W":
+                    change = x[None] @ V[:, None]
+                else:
+                    change = V.reshape((K,) + (1,) * (base.ndim - 1) + (-1,))
+                shape = (K,) + (1,) * (change.ndim - 1)
+                out = (base[None] + ts.reshape(shape) * change).reshape((K * self.N,)
+                                                                        + base.shape[1:])
+            else:
+                out = self._run_moved(layer, key, x, ts.reshape((K,) + (1,) * (V.ndim - 1)) * V)
+            data = self._downstream(i + 1, out, K, crossed)
+        reg = np.full(K, 0.5 * self.net.reg * self.reg_sum)
+        if key in layer.weights and self.net.reg:
+            # |w + t v|^2 = |w|^2 + 2 t (w . v) + t^2 |v|^2
+            flat_V = V.reshape(K, -1)
+            w = layer.params[key].reshape(-1)
+            reg = 0.5 * self.net.reg * (self.reg_sum + 2 * ts * (flat_V @ w)
+                                        + ts**2 * np.einsum("kd,kd->k", flat_V, flat_V))
+        return self._part(data, reg), crossed
+
     def _evaluate(self, i, key, flat, deltas):
         net, P = self.net, len(flat)
         layer = net.layers[i]
@@ -83,18 +118,23 @@ class StackedLoss:
                 j, out = self._column_path(layer, i, key, flat, deltas, crossed)
             else:
                 j, out = i + 1, self._perturbed_output(layer, i, key, flat, deltas)
-            for j in range(j, len(net.layers)):
-                out = self._stacked_forward(net.layers[j], j, out, P, crossed)
-            y = np.broadcast_to(self.y, (P,) + self.y.shape).reshape((P * self.N,)
-                                                                      + self.y.shape[1:])
-            data = net.loss_fn.sample_losses(out, y).reshape(P, self.N).mean(axis=1)
+            data = self._downstream(j, out, P, crossed)
         # 0.5 reg sum(W**2) changes only by the perturbed entry.
         reg = np.full(P, 0.5 * net.reg * self.reg_sum)
         if key in layer.weights and net.reg:
             w = layer.params[key].flat[flat]
             reg = 0.5 * net.reg * (self.reg_sum + ((w + deltas)**2 - w**2))
-        total = {"total": data + reg, "data": data, "reg": reg}[self.part]
-        return total * self.scale, crossed
+        return self._part(data, reg), crossed
+
+    def _downstream(self, j, out, P, crossed):
+        """The data loss of each of P stacked copies, running layers j, j+1, ... on them."""
+        for j in range(j, len(self.net.layers)):
+            out = self._stacked_forward(self.net.layers[j], j, out, P, crossed)
+        y = np.broadcast_to(self.y, (P,) + self.y.shape).reshape((P * self.N,) + self.y.shape[1:])
+        return self.net.loss_fn.sample_losses(out, y).reshape(P, self.N).mean(axis=1)
+
+    def _part(self, data, reg):
+        return {"total": data + reg, "data": data, "reg": reg}[self.part] * self.scale
 
     def _column_path(self, layer, i, key, flat, deltas, crossed):
         """Follow the one changed column of an Affine's output as far as it stays one column.
@@ -147,15 +187,21 @@ class StackedLoss:
                 out[picks, ..., cols] += deltas.reshape(shape) * np.moveaxis(x[..., rows], -1, 0)
             return out.reshape((P * base.shape[0],) + base.shape[1:])
         # Any other layer with parameters (RNN): run it once per perturbation.
+        moves = np.zeros((P,) + layer.params[key].shape)
+        moves.reshape(P, -1)[np.arange(P), flat] = deltas
+        return self._run_moved(layer, key, x, moves)
+
+    def _run_moved(self, layer, key, x, moves):
+        """layer.forward(x) with params[key] + moves[k], for every k, stacked."""
         param = layer.params[key]
+        origin = param.copy()
         outs = []
-        for k, delta in zip(flat, deltas):
-            old = param.flat[k]
-            param.flat[k] = old + delta
-            try:
+        try:
+            for move in moves:
+                param[...] = origin + move
                 outs.append(layer.forward(x))
-            finally:
-                param.flat[k] = old
+        finally:
+            param[...] = origin
         layer.forward(x)  # leave the layer's cache as the unperturbed pass left it
         return np.concatenate(outs)
 

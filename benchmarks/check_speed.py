@@ -1,0 +1,226 @@
+"""Gradient-check speed: minnet's check_net against the textbook loops and PyTorch.
+
+The reference net is 64-128-64-10 with Tanh hidden layers and the softmax loss, on a
+batch of 32 digits, in float64: 17,226 parameters, every one checked with centered
+differences. Compared, side by side in one run:
+
+- minnet check_net (stacked: activations before the perturbed layer reused, thousands
+  of perturbations pushed through the rest as one batch)
+- minnet check_net(fast=True): 3 random directions per tensor
+- the textbook loop: copy the parameter vector for every coordinate, run the net
+- the in-place loop: perturb one entry, run the whole net, put the entry back
+- torch.autograd.gradcheck on the same function, slow mode and fast mode (if PyTorch
+  is installed: pip install -e ".[bench]")
+
+then the same with the hidden widths doubled (64-256-128-10), and the cost of checking
+during training: the digits demo's training with check_at every 200 steps against
+the same training without checks.
+
+    python benchmarks/check_speed.py      # prints tables, writes results/check_speed.json
+"""
+import argparse
+import time
+
+import numpy as np
+
+import minnet
+from common import digits, interleaved, save, table
+from minnet.checker import RELATIVE_STEPS, difference
+from minnet.params import dictionary_to_vector, gradients_to_vector, vector_to_dictionary
+
+H = RELATIVE_STEPS["central"]  # minnet's relative step, used by every method here
+
+
+def reference(hidden=(128, 64), seed=0):
+    X, y = digits()
+    net = minnet.Net.mlp([64, *hidden, 10], activation="tanh", seed=seed)
+    return net, X[:32], y[:32]
+
+
+def steps_for(theta):
+    return H * np.maximum(1.0, np.abs(theta))
+
+
+def verdict(numerical, analytic):
+    """The norm-form difference and the classic verdict: below 1e-7 passes."""
+    d = difference(analytic, numerical)
+    return d, "pass" if d < 1e-7 else "FAIL"
+
+
+def textbook_loop(net, X, y):
+    """The classic exercise's loop: a fresh copy of the whole vector for every coordinate."""
+    theta, _ = dictionary_to_vector(net.params)
+    steps = steps_for(theta)
+    numerical = np.empty_like(theta)
+
+    def J(vector):
+        for name, value in vector_to_dictionary(vector, net.params).items():
+            net.params[name][...] = value
+        return net.loss(X, y)
+
+    for i in range(len(theta)):
+        plus = np.copy(theta)
+        plus[i] += steps[i]
+        minus = np.copy(theta)
+        minus[i] -= steps[i]
+        numerical[i] = (J(plus) - J(minus)) / (2 * steps[i])
+    J(theta)
+    return numerical
+
+
+def in_place_loop(net, X, y):
+    """Perturb one entry in place, run the whole net, put the entry back."""
+    numerical = []
+    for value in net.params.values():
+        flat = value.reshape(-1)
+        for i in range(flat.size):
+            old = flat[i]
+            step = H * max(1.0, abs(old))
+            flat[i] = old + step
+            plus = net.loss(X, y)
+            flat[i] = old - step
+            minus = net.loss(X, y)
+            flat[i] = old
+            numerical.append((plus - minus) / (2 * step))
+    return np.array(numerical)
+
+
+def torch_function(torch, net, X, y):
+    """The net's loss as a function of one flat parameter vector, in PyTorch."""
+    shapes = [(name, value.shape) for name, value in net.params.items()]
+    Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
+
+    def loss(theta):
+        tensors, start = {}, 0
+        for name, shape in shapes:
+            size = int(np.prod(shape))
+            tensors[name] = theta[start:start + size].reshape(shape)
+            start += size
+        out = Xt
+        layers = len(shapes) // 2
+        for k in range(1, layers + 1):
+            out = out @ tensors[f"W{k}"] + tensors[f"b{k}"]
+            if k < layers:
+                out = torch.tanh(out)
+        return torch.nn.functional.cross_entropy(out, yt)
+    return loss
+
+
+def compare(net, X, y, torch, repeats, slow_repeats):
+    analytic = gradients_to_vector(net.loss_and_grads(X, y)[1], net.params)
+    theta, _ = dictionary_to_vector(net.params)
+    results = {}
+
+    def minnet_full():
+        report = minnet.check_net(net, X, y, sample=None)
+        results["minnet check_net"] = (report.difference, "pass" if report.passed else "FAIL",
+                                       sum(row.checked + row.kinks for row in report.rows))
+
+    def minnet_fast():
+        report = minnet.check_net(net, X, y, fast=True)
+        results["minnet check_net(fast=True)"] = (
+            report.difference, "pass" if report.passed else "FAIL",
+            f"{sum(row.checked for row in report.rows)} directions")
+
+    def loop(label, function):
+        def run():
+            numerical = function(net, X, y)
+            results[label] = (*verdict(numerical, analytic), len(numerical))
+        return run
+
+    fast_runs = {"minnet check_net": minnet_full, "minnet check_net(fast=True)": minnet_fast}
+    slow_runs = {"textbook loop (copy per coordinate)": loop("textbook loop (copy per coordinate)",
+                                                             textbook_loop),
+                 "in-place loop": loop("in-place loop", in_place_loop)}
+    if torch is not None:
+        f = torch_function(torch, net, X, y)
+        theta_t = torch.tensor(theta, requires_grad=True)
+        for mode in ("slow", "fast"):
+            label = f"torch gradcheck ({mode} mode)"
+
+            def run(label=label, mode=mode):
+                ok = torch.autograd.gradcheck(f, (theta_t,), eps=H, atol=1e-5, rtol=1e-3,
+                                              fast_mode=mode == "fast", raise_exception=False)
+                results[label] = (float("nan"), "pass" if ok else "FAIL",
+                                  len(theta) if mode == "slow" else "1 direction")
+            slow_runs[label] = run
+    seconds = interleaved(fast_runs, repeats)
+    seconds.update(interleaved(slow_runs, slow_repeats))
+    return seconds, results
+
+
+def training_overhead(repeats):
+    """The digits demo's training, with and without check_at every 200 steps."""
+    from minnet.datasets import load_digits, standardize, train_test_split
+    X, y = load_digits()
+    X_train, _, y_train, _ = train_test_split(X, y, test_fraction=0.2, seed=0)
+    X_train = standardize(X_train)
+    checks = {}
+
+    def train(check_at):
+        net = minnet.Net.mlp([64, 128, 64, 10], activation="relu", keep_prob=0.9, reg=1e-3,
+                             seed=0)
+        history = minnet.fit(net, X_train, y_train, minnet.Momentum(lr=0.1), epochs=30,
+                             batch_size=64, seed=0, verbose=False, check_at=check_at)
+        checks[bool(check_at)] = history.checks
+        return history
+
+    steps = 30 * int(np.ceil(len(X_train) / 64))
+    check_at = list(range(0, steps + 1, 200))
+    seconds = interleaved({"without checks": lambda: train(()),
+                           "with checks": lambda: train(check_at)}, repeats)
+    passed = all(report.passed for _, report in checks[True])
+    return seconds, check_at, passed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=5, help="rounds for minnet's checks (5)")
+    parser.add_argument("--slow-repeats", type=int, default=1,
+                        help="rounds for the loops and gradcheck (1)")
+    parser.add_argument("--no-doubled", action="store_true", help="skip the doubled widths")
+    args = parser.parse_args()
+    try:
+        import torch
+        torch.set_default_dtype(torch.float64)
+    except ImportError:
+        torch = None
+        print("PyTorch is not installed (pip install -e '.[bench]'): no gradcheck columns")
+    figures = {}
+    sizes = {"reference 64-128-64-10": (128, 64)}
+    if not args.no_doubled:
+        sizes["doubled 64-256-128-10"] = (256, 128)
+    for label, hidden in sizes.items():
+        net, X, y = reference(hidden)
+        P = sum(value.size for value in net.params.values())
+        seconds, results = compare(net, X, y, torch, args.repeats, args.slow_repeats)
+        full = seconds["minnet check_net"]
+        rows = [[method, f"{s:.3f}", f"{s / full:.1f}", results[method][2],
+                 results[method][1],
+                 "-" if np.isnan(results[method][0]) else f"{results[method][0]:.1e}"]
+                for method, s in sorted(seconds.items(), key=lambda item: item[1])]
+        print(f"\n{label}: {P:,} parameters, batch of 32, centered differences")
+        print(table(["method", "seconds", "x minnet's time", "checked", "verdict",
+                     "difference"], rows))
+        figures[label] = {"parameters": int(P), "seconds": seconds,
+                          "over_minnet_full": {m: s / full for m, s in seconds.items()},
+                          "verdicts": {m: r[1] for m, r in results.items()}}
+    if len(figures) == 2:
+        (_, small), (_, big) = figures.items()
+        growth = {m: big["seconds"][m] / small["seconds"][m] for m in small["seconds"]}
+        figures["growth_when_widths_double"] = growth
+        print(f"\ntime with doubled widths / time with the reference "
+              f"({big['parameters'] / small['parameters']:.2f} times the parameters):")
+        print(table(["method", "growth"], [[m, f"{g:.1f}"] for m, g in growth.items()]))
+    seconds, check_at, passed = training_overhead(args.repeats)
+    overhead = seconds["with checks"] / seconds["without checks"] - 1
+    figures["training_overhead"] = {"check_at": check_at, "seconds": seconds,
+                                    "overhead": overhead, "all_checks_passed": passed}
+    print(f"\ndigits demo training (30 epochs), check_at every 200 steps {check_at}: "
+          f"{overhead:+.1%} time ({seconds['without checks']:.2f} s without checks, "
+          f"{seconds['with checks']:.2f} s with); every check passed: {passed}")
+    print("wrote", save("check_speed.json", figures))
+
+
+if __name__ == "__main__":
+    main()
