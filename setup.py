@@ -17,6 +17,9 @@ setup(
     package_dir={"minnet.data": "datasets"},
     package_data={"minnet.data": ["*.csv", "*.csv.gz", "README.md"]},
     install_requires=["numpy>=1.25", "matplotlib>=3.5"],
-    extras_require={"dev": ["pytest>=7", "hypothesis>=6"]},
+    extras_require={"dev": ["pytest>=7", "hypothesis>=6"],
+                    # Only for benchmarks/; pinned, because an unpinned torch pulls in
+                    # gigabytes of GPU packages.
+                    "bench": ["torch==2.13.0"]},
     entry_points={"console_scripts": ["minnet = minnet.cli:main"]},
 )

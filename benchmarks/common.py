@@ -12,27 +12,29 @@ from minnet.datasets import load_digits, load_mnist_subset, standardize
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
-def best_time(run, repeats):
-    """The shortest of `repeats` timings of run(): the least disturbed by other processes."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def interleaved(runs, repeats):
+def interleaved(runs, repeats, pause=0.3, burst=0.1):
     """Time every run in turn, `repeats` rounds, so that load on the machine hits all alike.
 
     runs: dict label -> () -> anything; returns dict label -> the shortest time.
+    Each round starts with a different run, and every run starts after a pause: the
+    worker threads of a BLAS or of PyTorch keep spinning for a while after they are
+    done, and would otherwise take CPU time from whichever run comes next. A run
+    shorter than `burst` seconds is repeated back to back until `burst` has passed,
+    since its first call after the pause meets cold caches.
     """
-    best = {label: np.inf for label in runs}
-    for _ in range(repeats):
-        for label, run in runs.items():
-            start = time.perf_counter()
-            run()
-            best[label] = min(best[label], time.perf_counter() - start)
+    labels = list(runs)
+    best = dict.fromkeys(labels, np.inf)
+    for round_ in range(repeats):
+        for label in labels[round_ % len(labels):] + labels[:round_ % len(labels)]:
+            time.sleep(pause)
+            begin = time.perf_counter()
+            while True:
+                start = time.perf_counter()
+                runs[label]()
+                end = time.perf_counter()
+                best[label] = min(best[label], end - start)
+                if end - begin >= burst:
+                    break
     return best
 
 

@@ -44,6 +44,8 @@ def numpy_loop(X, y, params, dtype, order):
     b = [params[f"b{k}"].astype(dtype) for k in (1, 2, 3)]
     X = X.astype(dtype)
 
+    losses = []  # minnet and PyTorch compute the loss too
+
     def run():
         for batch in order:
             x, labels = X[batch], y[batch]
@@ -55,7 +57,9 @@ def numpy_loop(X, y, params, dtype, order):
             scores = a2 @ W[2] + b[2]
             shifted = scores - scores.max(axis=1, keepdims=True)
             probs = np.exp(shifted)
-            probs /= probs.sum(axis=1, keepdims=True)
+            total = probs.sum(axis=1, keepdims=True)
+            losses.append(np.mean(np.log(total[:, 0]) - shifted[np.arange(N), labels]))
+            probs /= total
             dscores = probs
             dscores[np.arange(N), labels] -= 1
             dscores /= N

@@ -52,20 +52,20 @@ class SoftmaxLoss(Loss):
         scores = _check_scores(self, scores, ndim=2)
         N, C = scores.shape
         self.y = _class_labels(self, y, N, C)
-        # Subtracting the row maximum changes nothing mathematically but keeps
-        # exp() from overflowing: the largest exponent becomes 0.
         # Subtracting each row's maximum changes nothing mathematically but keeps exp()
         # from overflowing: the largest exponent becomes 0 and the sum is at least 1.
         shifted = scores - scores.real.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
         total = exp.sum(axis=1)
-        self.probs = exp / total[:, None]
-        return (np.log(total) - shifted[np.arange(N), self.y]).mean()
+        exp /= total[:, None]  # exp is ours: normalize it in place into the probabilities
+        self.probs = exp
+        return (np.log(total).sum() - shifted[np.arange(N), self.y].sum()) / N
 
     def sample_losses(self, scores, y):
         scores = _check_scores(self, scores, ndim=2)
         y = _class_labels(self, y, *scores.shape)
-        return -np.take_along_axis(_log_softmax(scores), y[:, None], axis=1)[:, 0]
+        # -log softmax(scores_i)[y_i] = log sum_j exp(scores_ij) - scores_i,y_i
+        return _logsumexp(scores) - scores[np.arange(len(scores)), y]
 
     def backward(self):
         probs = self._cached("probs")
@@ -78,12 +78,14 @@ class SoftmaxLoss(Loss):
         return np.argmax(np.real(scores), axis=1)
 
 
-def _log_softmax(scores):
-    """log softmax over the last axis, computed stably."""
-    # Subtracting the maximum changes nothing mathematically but keeps exp() from
+def _logsumexp(scores):
+    """log(sum(exp(scores))) over the last axis, computed stably: (..., C) -> (...)."""
+    # Taking out the maximum changes nothing mathematically but keeps exp() from
     # overflowing: the largest exponent becomes 0.
-    shifted = scores - scores.real.max(axis=-1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    top = scores.real.max(axis=-1)
+    exp = np.exp(scores - top[..., None])
+    # einsum adds up short rows several times faster than .sum(axis=-1) does.
+    return top + np.log(np.einsum("...c->...", exp))
 
 
 class TemporalSoftmaxLoss(Loss):
@@ -105,7 +107,7 @@ class TemporalSoftmaxLoss(Loss):
             raise ValueError(f"TemporalSoftmaxLoss: expected labels of shape {(N, T)}, one per "
                              f"sample and step, got {y.shape}")
         self.y = _class_labels(self, y.reshape(-1), N * T, C).reshape(N, T)
-        log_probs = _log_softmax(scores)
+        log_probs = scores - _logsumexp(scores)[..., None]
         self.probs = np.exp(log_probs)
         picked = np.take_along_axis(log_probs, self.y[..., None], axis=-1)
         return -picked.sum() / N
@@ -115,8 +117,8 @@ class TemporalSoftmaxLoss(Loss):
         scores = _check_scores(self, scores, ndim=3)
         N, T, C = scores.shape
         y = _class_labels(self, np.asarray(y).reshape(-1), N * T, C).reshape(N, T)
-        picked = np.take_along_axis(_log_softmax(scores), y[..., None], axis=-1)
-        return -picked.reshape(N, T).sum(axis=1)
+        picked = np.take_along_axis(scores, y[..., None], axis=-1)[..., 0]
+        return (_logsumexp(scores) - picked).sum(axis=1)
 
     def backward(self):
         probs = self._cached("probs")

@@ -21,9 +21,9 @@ class Optimizer:
         self.state = {}
 
     def step(self, params, grads):
-        missing = [name for name in params if name not in grads]
-        extra = [name for name in grads if name not in params]
-        if missing or extra:
+        if grads.keys() != params.keys():
+            missing = [name for name in params if name not in grads]
+            extra = [name for name in grads if name not in params]
             raise ValueError(f"{type(self).__name__}.step: grads must have the keys of params; "
                              f"missing {missing}, extra {extra}")
         for name, param in params.items():

@@ -318,6 +318,33 @@ def test_fit_reports_a_failing_check(capsys):
     assert history.checks[0][1].failed == ["W1"]
 
 
+def test_fit_checks_are_fast_directional_unless_asked_otherwise():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 4)), rng.integers(0, 3, 20)
+    fast = fit(Net.mlp([4, 8, 3], seed=1), X, y, SGD(0.1), epochs=1, batch_size=10,
+               verbose=False, check_at=[0])
+    full = fit(Net.mlp([4, 8, 3], seed=1), X, y, SGD(0.1), epochs=1, batch_size=10,
+               verbose=False, check_at=[0], check_options={"fast": False})
+    (_, fast_report), = fast.checks
+    (_, full_report), = full.checks
+    assert any(note.startswith("fast check: 3 random directions") for note in fast_report.notes)
+    assert [row.checked for row in fast_report.rows] == [3] * 4
+    assert [row.checked for row in full_report.rows] == [32, 8, 24, 3]
+
+
+def test_random_directions_are_seeded_unit_vectors_of_equal_entries():
+    from minnet.checker.engine import _unit_directions
+    for shape in [(3, 4), (5,), (1,), (64, 128)]:
+        V = _unit_directions(np.random.default_rng(0), shape, 3)
+        assert V.shape == (3,) + shape
+        np.testing.assert_allclose(np.abs(V), 1 / np.sqrt(np.prod(shape)))
+        np.testing.assert_allclose((V**2).reshape(3, -1).sum(axis=1), 1.0)
+        np.testing.assert_array_equal(V, _unit_directions(np.random.default_rng(0), shape, 3))
+    V = _unit_directions(np.random.default_rng(1), (64, 128), 3)
+    assert 0.45 < np.mean(V > 0) < 0.55  # both signs, about equally often
+    assert _unit_directions(np.random.default_rng(0), (0, 2), 3).size == 0
+
+
 # -- 10. regularization must not hide data-loss bugs -------------------------------------
 
 def test_parts_of_the_loss_are_checked_separately():

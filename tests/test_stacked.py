@@ -66,3 +66,34 @@ def test_stacked_losses_equal_the_nets_own_loss():
             value.flat[k] = old
             assert got == pytest.approx(expected, rel=1e-12)
         assert not crossed.any()
+
+
+@pytest.mark.parametrize("loss", ["SoftmaxLoss", "SigmoidCrossEntropy", "MSELoss",
+                                  "TemporalSoftmaxLoss"])
+def test_losses_along_directions_equal_the_nets_own_loss(loss):
+    net, X, y = quiz_net(loss, np.random.default_rng(4))
+    net.reg = 0.1
+    batch = StackedLoss(net, X, y, "total", 1.0)
+    rng = np.random.default_rng(5)
+    for name, value in net.params.items():
+        V = rng.standard_normal((3,) + value.shape)
+        ts = np.array([1e-3, -2e-3, 5e-4])
+        losses, crossed = batch.along(name, V, ts)
+        origin = value.copy()
+        for v, t, got in zip(V, ts, losses):
+            value[...] = origin + t * v
+            expected = net.loss(X, y)
+            value[...] = origin
+            assert got == pytest.approx(expected, rel=1e-12), name
+        assert crossed.dtype == bool and crossed.shape == (3,)
+
+
+@pytest.mark.parametrize("hidden", [(7,), (9, 5)])
+def test_the_chunk_size_changes_nothing(hidden, monkeypatch):
+    rng = np.random.default_rng(6)
+    net = Net.mlp([4, *hidden, 3], activation="tanh", keep_prob=0.8, reg=0.01, seed=2)
+    X, y = rng.standard_normal((6, 4)), rng.integers(0, 3, 6)
+    reference = check_net(net, X, y)
+    from minnet.checker import stacked
+    monkeypatch.setattr(stacked, "VALUES_PER_PASS", 1)  # one perturbation per pass
+    assert_same(check_net(net, X, y), reference)

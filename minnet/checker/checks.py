@@ -261,10 +261,11 @@ def _analytic(net, X, y, part):
         return ({k: np.zeros_like(g) for k, g in grads.items()} if part == "reg" else grads,
                 value, grads)
     reg = net.reg
-    net.reg = 0.0
-    net.loss(X, y)
-    data = net.backward()
-    net.reg = reg
+    net.reg = 0.0  # backward again, from the same forward pass, without the reg * W terms
+    try:
+        data = net.backward()
+    finally:
+        net.reg = reg
     if part == "data":
         return data, value, data
     if part == "reg":

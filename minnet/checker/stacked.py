@@ -24,7 +24,9 @@ import numpy as np
 from ..layers import RNN, Affine, Dropout, ReLU, Sigmoid, Tanh, TimeAffine
 
 ROW_WISE = (Affine, ReLU, Sigmoid, Tanh, Dropout, RNN, TimeAffine)
-ROWS_PER_PASS = 1 << 11  # stacked rows per downstream pass: bounds the memory used
+# Values in the widest stacked array of one downstream pass (1 MB of float64): large
+# enough to make every numpy call count, small enough to stay in the CPU's cache.
+VALUES_PER_PASS = 1 << 17
 
 
 def stackable(net):
@@ -47,6 +49,7 @@ class StackedLoss:
         position = {id(layer): i for i, layer in enumerate(net.layers)}
         self.slots = {name: (position[id(layer)], key) for name, layer, key in net._slots()}
         self.inputs, self.outputs, self.masks, self.kinks = [], [], {}, {}
+        self.transposed = {}
         out = net._input(X)
         for i, layer in enumerate(net.layers):
             self.inputs.append(out)
@@ -63,8 +66,8 @@ class StackedLoss:
     def __call__(self, name, flat, deltas):
         i, key = self.slots[name]
         flat, deltas = np.asarray(flat), np.asarray(deltas, dtype=np.float64)
-        width = max(out[0].size for out in self.outputs[i:])
-        chunk = max(1, ROWS_PER_PASS // (self.N * max(1, width // 64)))
+        width = max(out[0].size for out in self.outputs[self._first_stacked(i):])
+        chunk = max(1, VALUES_PER_PASS // (self.N * width))
         losses, crossed = [], []
         for start in range(0, len(flat), chunk):
             part = slice(start, start + chunk)
@@ -72,6 +75,16 @@ class StackedLoss:
             losses.append(loss)
             crossed.append(cross)
         return np.concatenate(losses), np.concatenate(crossed)
+
+    def _first_stacked(self, i):
+        """The first layer whose output is stacked when a parameter of layer i moves."""
+        layers = self.net.layers
+        if not isinstance(layers[i], Affine):
+            return i
+        j = i + 1  # _column_path follows a single column through elementwise layers
+        while j < len(layers) and isinstance(layers[j], (ReLU, Sigmoid, Tanh, Dropout)):
+            j += 1
+        return j if j < len(layers) and isinstance(layers[j], Affine) else j - 1
 
     def along(self, name, V, ts):
         """(losses, crossed) with net.params[name] moved to params + ts[k] * V[k], for every k.
@@ -142,13 +155,12 @@ class StackedLoss:
         returns (j, out): the index of the next layer to run and its stacked input.
         """
         net, P = self.net, len(flat)
-        x = self.inputs[i].reshape(self.N, -1)
         if key == "b":
-            cols, change = flat, np.broadcast_to(deltas[:, None], (P, self.N))
+            cols, change = flat, deltas[:, None]
         else:
             rows, cols = np.unravel_index(flat, layer.params["W"].shape)
-            change = deltas[:, None] * x[:, rows].T
-        column = self.outputs[i][:, cols].T + change  # (P, N): the perturbed column
+            change = deltas[:, None] * self._columns(self.inputs[i])[rows]  # delta * x[:, r]
+        column = self._columns(self.outputs[i])[cols] + change  # (P, N): the perturbed column of each copy
         j = i + 1
         while j < len(net.layers) and isinstance(net.layers[j], (ReLU, Sigmoid, Tanh, Dropout)):
             column = self._column_forward(net.layers[j], j, column, cols, crossed)
@@ -156,12 +168,22 @@ class StackedLoss:
         before = self.outputs[j - 1]  # what layer j saw without the perturbation
         if j < len(net.layers) and isinstance(net.layers[j], Affine):
             W = net.layers[j].params["W"]
-            out = (self.outputs[j][None] + (column - before[:, cols].T)[:, :, None]
-                   * W[cols][:, None, :])
+            out = (column - self._columns(before)[cols])[:, :, None] * W[cols][:, None, :]
+            out += self.outputs[j]  # in place: half the memory traffic of a + b * c
             return j + 1, out.reshape(P * self.N, -1)
         out = np.repeat(before[None], P, axis=0)
         out[np.arange(P), :, cols] = column
         return j, out.reshape(P * self.N, -1)
+
+    def _columns(self, out):
+        """out: (N, ...), one of the cached inputs or outputs, as rows of columns: (M, N).
+
+        Transposed once and kept, so that picking the columns of thousands of
+        perturbations reads contiguous rows.
+        """
+        if id(out) not in self.transposed:
+            self.transposed[id(out)] = np.ascontiguousarray(out.reshape(len(out), -1).T)
+        return self.transposed[id(out)]
 
     def _column_forward(self, layer, j, column, cols, crossed):
         """An elementwise layer on column cols[p] of copy p; column: (P, N)."""
