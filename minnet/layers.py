@@ -73,12 +73,32 @@ class Layer:
         return value
 
 
+def _batch(layer, x):
+    """x as an array of numbers with a batch axis, or an error that says what is wrong.
+
+    Integers and booleans become float64 (arithmetic such as Dropout's scaling needs
+    floats); float and complex arrays pass unchanged, so float32 stays float32.
+    """
+    x = np.asarray(x)
+    name = type(layer).__name__
+    if x.dtype.kind not in "biufc":
+        raise ValueError(f"{name}.forward: x must be an array of numbers, got an array of "
+                         f"dtype {x.dtype}; convert the data with np.asarray(x, dtype=float)")
+    if x.ndim == 0 or x.shape[0] == 0:
+        raise ValueError(f"{name}.forward: expected a batch x of shape (N, ...) with N >= 1, "
+                         f"got {x.shape}")
+    return x if x.dtype.kind in "fc" else x.astype(np.float64)
+
+
 def _check_dout(layer, dout, out_shape):
-    """Backward's dout must have the shape of forward's out."""
+    """Backward's dout must be an array of numbers with the shape of forward's out."""
     if np.shape(dout) != out_shape:
         raise ValueError(
             f"{type(layer).__name__}.backward: expected dout of shape {out_shape} "
             f"(the shape forward returned), got {np.shape(dout)}")
+    if np.asarray(dout).dtype.kind not in "biufc":
+        raise ValueError(f"{type(layer).__name__}.backward: dout must be an array of numbers, "
+                         f"got dtype {np.asarray(dout).dtype}")
 
 
 def sigmoid(x):
@@ -119,7 +139,7 @@ class Affine(Layer):
         self.x_shape = self.x = None
 
     def forward(self, x):
-        x = np.asarray(x)
+        x = _batch(self, x)
         if x.ndim < 2 or math.prod(x.shape[1:]) != self.in_features:
             raise ValueError(
                 f"Affine: expected x of shape (N, {self.in_features}) (or (N, ...) with "
@@ -164,6 +184,7 @@ class ReLU(Layer):
         self.mask = None
 
     def forward(self, x):
+        x = _batch(self, x)
         self.mask = x.real > 0
         if np.iscomplexobj(x):  # a complex-step check: keep the imaginary parts where x > 0
             return x * self.mask
@@ -189,7 +210,7 @@ class Sigmoid(Layer):
         self.out = None
 
     def forward(self, x):
-        self.out = sigmoid(x)
+        self.out = sigmoid(_batch(self, x))
         return self.out
 
     def backward(self, dout):
@@ -209,7 +230,7 @@ class Tanh(Layer):
         self.out = None
 
     def forward(self, x):
-        self.out = np.tanh(x)
+        self.out = np.tanh(_batch(self, x))
         return self.out
 
     def backward(self, dout):
@@ -252,6 +273,7 @@ class Dropout(Layer):
         self._keep_prob = float(value)
 
     def forward(self, x):
+        x = _batch(self, x)
         dtype = x.real.dtype  # float32 stays float32; a complex x keeps a real mask
         if not self.training:
             self.mask = np.ones(x.shape, dtype=dtype)
@@ -296,7 +318,7 @@ class RNN(Layer):
         self.x = self.h = None
 
     def forward(self, x):
-        x = np.asarray(x)
+        x = _batch(self, x)
         if x.ndim != 3 or x.shape[2] != self.in_features:
             raise ValueError(f"RNN: expected x of shape (N, T, {self.in_features}), "
                              f"got {x.shape}")
@@ -351,7 +373,7 @@ class TimeAffine(Layer):
         self.x = None
 
     def forward(self, x):
-        x = np.asarray(x)
+        x = _batch(self, x)
         if x.ndim != 3 or x.shape[2] != self.in_features:
             raise ValueError(f"TimeAffine: expected x of shape (N, T, {self.in_features}), "
                              f"got {x.shape}")

@@ -218,6 +218,12 @@ class MSELoss(Loss):
 def _check_scores(loss, scores, ndim):
     scores = np.asarray(scores)
     name = type(loss).__name__
+    if scores.dtype.kind not in "biufc":
+        raise ValueError(f"{name}: scores must be an array of numbers, got dtype {scores.dtype}")
+    if not np.all(np.isfinite(scores)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(scores))[0])
+        raise ValueError(f"{name}: the scores contain NaN or Inf (first at index {bad}); the "
+                         "layers before the loss overflowed, or their input had NaN or Inf")
     if ndim is not None and scores.ndim != ndim:
         expected = "(N, C)" if ndim == 2 else "(N, T, C)"
         raise ValueError(f"{name}: expected scores of shape {expected}, got {scores.shape}")

@@ -141,15 +141,19 @@ class Net:
         Afterwards net.data_loss and net.reg_loss hold the two parts.
         """
         scores = self.forward(X)
+        if not np.all(np.isfinite(scores)):  # X is finite (forward checked): the net overflowed
+            raise FloatingPointError(self._diverged_message("the scores contain NaN or Inf"))
         try:
             data_loss = self.loss_fn.forward(scores, y)
         except ValueError as err:
             raise ValueError(f"net.loss_fn = {self.loss_fn!r}: {err}") from err
-        reg_loss = 0.5 * self.reg * sum(W.ravel() @ W.ravel() for W in self.weights()) if self.reg else 0.0
+        reg_loss = 0.0
+        if self.reg:
+            reg_loss = 0.5 * self.reg * sum(W.ravel() @ W.ravel() for W in self.weights())
         self.data_loss, self.reg_loss = _scalar(data_loss), _scalar(reg_loss)
         total = self.data_loss + self.reg_loss
         if not np.isfinite(total):
-            raise FloatingPointError(self._diverged_message(total))
+            raise FloatingPointError(self._diverged_message(f"the loss is {total}"))
         return total
 
     def backward(self):
@@ -163,10 +167,18 @@ class Net:
         dout = self.loss_fn.backward()
         for layer in reversed(self.layers):
             dout = layer.backward(dout)
-        if not self.reg:  # nothing to add: hand over the layers' fresh arrays as they are
-            return {name: layer.grads[key] for name, layer, key in self._slots()}
-        return {name: layer.grads[key] + self.reg_gradient(layer, key)
-                for name, layer, key in self._slots()}
+        grads = {}
+        for name, layer, key in self._slots():
+            grad = layer.grads.get(key)
+            if np.shape(grad) != layer.params[key].shape or grad is None:
+                i = next(i for i, other in enumerate(self.layers) if other is layer)
+                got = "nothing" if grad is None else f"an array of shape {np.shape(grad)}"
+                raise ValueError(f"net.layers[{i}] = {layer!r}: backward stored {got} in "
+                                 f"grads[{key!r}]; it must store the gradient of params[{key!r}]"
+                                 f", of shape {layer.params[key].shape}")
+            # without reg, hand over the layers' fresh arrays as they are
+            grads[name] = grad + self.reg_gradient(layer, key) if self.reg else grad
+        return grads
 
     def reg_gradient(self, layer, key):
         """The gradient of 0.5 * reg * sum(W**2) with respect to layer.params[key].
@@ -217,12 +229,12 @@ class Net:
         # Complex input passes through unchanged: the complex-step check needs it.
         return X if X.dtype.kind == "c" else X.astype(self.dtype, copy=False)
 
-    def _diverged_message(self, total):
+    def _diverged_message(self, what):
         bad = [name for name, value in self.params.items() if not np.all(np.isfinite(value))]
         where = (f"parameters {', '.join(bad)} contain NaN or Inf" if bad
-                 else "the parameters are finite but the scores overflowed")
-        return (f"Net.loss: the loss is {total} ({where}); training diverged, "
-                "try a smaller learning rate")
+                 else "the parameters are finite but too large: the arithmetic overflowed")
+        return (f"Net.loss: {what} ({where}); training diverged, try a smaller learning "
+                "rate (or check the parameters you set by hand)")
 
     # -- save and load ------------------------------------------------------------
 

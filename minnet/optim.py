@@ -27,15 +27,29 @@ class Optimizer:
             raise ValueError(f"{type(self).__name__}.step: grads must have the keys of params; "
                              f"missing {missing}, extra {extra}")
         for name, param in params.items():
-            if grads[name].shape != param.shape:
+            grad = grads[name]
+            if not isinstance(param, np.ndarray) or param.dtype.kind != "f":
+                raise TypeError(f"{type(self).__name__}.step: parameter {name} must be a float "
+                                f"array to be updated in place, got {_described(param)}; "
+                                "create it with a float dtype")
+            if not isinstance(grad, np.ndarray) or grad.dtype.kind not in "biuf":
+                raise TypeError(f"{type(self).__name__}.step: the gradient of {name} must be "
+                                f"an array of real numbers, got {_described(grad)}")
+            if grad.shape != param.shape:
                 raise ValueError(f"{type(self).__name__}.step: the gradient of {name} has shape "
-                                 f"{grads[name].shape}, but {name} has shape {param.shape}")
+                                 f"{grad.shape}, but {name} has shape {param.shape}")
         # Only update once every gradient is known to fit, so a bad call changes nothing.
         for name, param in params.items():
             self.update(name, param, grads[name])
 
     def update(self, name, param, grad):
         raise NotImplementedError
+
+
+def _described(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype}"
+    return f"a {type(value).__name__}"
 
 
 class SGD(Optimizer):

@@ -1,10 +1,15 @@
+import os
+import sys
+
 import numpy as np
 import pytest
 
 import classic_exercise as classic
+import minnet
 from minnet import (Affine, Dropout, Layer, MSELoss, Net, ReLU, SGD, Sigmoid,
                     SigmoidCrossEntropy, SoftmaxLoss, Tanh, fit)
-from minnet.checker import (RELATIVE_STEPS, NondeterministicForwardError, band, check_layer,
+from minnet.checker import (RELATIVE_STEPS, ForwardChangedParametersError,
+                            NondeterministicForwardError, band, check_layer, check_loss,
                             check_net, difference, eval_numerical_gradient,
                             eval_numerical_gradient_array, gradient_check, gradient_check_n,
                             numerical_gradient, numerical_gradient_array, relative_error,
@@ -332,17 +337,29 @@ def test_fit_checks_are_fast_directional_unless_asked_otherwise():
     assert [row.checked for row in full_report.rows] == [32, 8, 24, 3]
 
 
-def test_random_directions_are_seeded_unit_vectors_of_equal_entries():
+def test_random_directions_are_seeded_unit_vectors_with_continuous_entries():
     from minnet.checker.engine import _unit_directions
     for shape in [(3, 4), (5,), (1,), (64, 128)]:
         V = _unit_directions(np.random.default_rng(0), shape, 3)
         assert V.shape == (3,) + shape
-        np.testing.assert_allclose(np.abs(V), 1 / np.sqrt(np.prod(shape)))
         np.testing.assert_allclose((V**2).reshape(3, -1).sum(axis=1), 1.0)
         np.testing.assert_array_equal(V, _unit_directions(np.random.default_rng(0), shape, 3))
-    V = _unit_directions(np.random.default_rng(1), (64, 128), 3)
-    assert 0.45 < np.mean(V > 0) < 0.55  # both signs, about equally often
+    V = _unit_directions(np.random.default_rng(1), (64, 128), 3).reshape(3, -1)
+    assert 0.45 < np.mean(V > 0) < 0.55 and len(np.unique(V)) == V.size
     assert _unit_directions(np.random.default_rng(0), (0, 2), 3).size == 0
+
+
+def test_equal_errors_of_opposite_signs_do_not_cancel_in_the_fast_check():
+    # A bias gradient off by +e and -e in two entries: directions of +-1 entries miss it
+    # whenever their two signs agree (in 1 of 2 directions); continuous ones never do.
+    net = Net.mlp([5, 4, 2], seed=0)
+    misses = 0
+    for seed in range(40):
+        broken = with_bug(Net.mlp([5, 4, 2], seed=0),
+                          lambda g: {**g, "b2": g["b2"] + np.array([0.1, -0.1])})
+        misses += check_net(broken, *data(C=2), fast=True, seed=seed).failed != ["b2"]
+    assert misses == 0
+    assert check_net(net, *data(C=2), fast=True).passed
 
 
 # -- 10. regularization must not hide data-loss bugs -------------------------------------
@@ -648,3 +665,159 @@ def test_numerical_gradient_rejects_arrays_it_cannot_perturb():
         numerical_gradient(lambda x: x * 2, np.ones(3))
     with pytest.raises(ValueError, match="finite loss"):
         numerical_gradient(lambda x: np.nan, np.ones(3))
+
+
+class UpdatingAffine(Affine):
+    """A classic mistake: the parameters are updated inside forward."""
+
+    def forward(self, x):
+        self.params["W"] -= 1e-3 * self.params["W"]
+        return super().forward(x)
+
+
+def test_a_forward_that_changes_its_parameters_is_named():
+    net = Net([Affine(5, 4, rng=0), ReLU(), UpdatingAffine(4, 3, rng=1)], SoftmaxLoss())
+    before = snapshot(net)
+    for options in ({}, {"fast": True}, {"stacked": False}, {"method": "complex"}):
+        with pytest.raises(ForwardChangedParametersError,
+                           match=r"computing the loss changed the parameters it was given: W2 "
+                                 r"\(W2\[0, 0\] went from .* to .*\).*move any update of the "
+                                 r"parameters out of forward"):
+            check_net(net, *data(), **options)
+        assert_unchanged(net, before)
+    layer = UpdatingAffine(3, 2, rng=0)
+    W = layer.params["W"].copy()
+    with pytest.raises(ForwardChangedParametersError, match=r"parameters it was given: W "):
+        check_layer(layer, np.ones((2, 3)))
+    np.testing.assert_array_equal(layer.params["W"], W)
+
+    def forward(parameters):
+        parameters["b"] += 1.0
+        return float(np.sum(parameters["b"] ** 2))
+    parameters = {"b": np.ones(2)}
+    with pytest.raises(ForwardChangedParametersError, match=r"parameters it was given: b "):
+        gradient_check_n(forward, parameters, {"db": np.ones(2)})
+    np.testing.assert_array_equal(parameters["b"], [1.0, 1.0])
+
+
+def test_a_backward_with_gradients_of_the_wrong_shape_is_named_and_nothing_changes():
+    net = Net([Affine(5, 4, rng=0), ReLU(), Affine(4, 3, rng=1)], SoftmaxLoss(), reg=0.1)
+    before = snapshot(net)
+    original = net.layers[0].backward
+
+    def backward(dout):
+        original(dout)
+        net.layers[0].grads["b"] = np.zeros(5)
+    net.layers[0].backward = backward
+    with pytest.raises(ValueError, match=r"net.layers\[0\] = Affine\(in_features=5, "
+                                         r"out_features=4\): backward stored an array of shape "
+                                         r"\(5,\) in grads\['b'\]"):
+        check_net(net, *data())
+    assert_unchanged(net, before)
+
+
+def test_check_layer_and_check_loss_say_what_forward_should_return():
+    class Forgetful(ReLU):
+        def forward(self, x):
+            super().forward(x)  # computes the output, but forgets to return it
+
+    with pytest.raises(TypeError, match=r"Forgetful.forward\(x\) must return its output, a "
+                                        r"numpy array of floats with one row per sample, got a "
+                                        r"NoneType"):
+        check_layer(Forgetful(), np.ones((2, 3)))
+
+    class Summing(ReLU):
+        def forward(self, x):
+            return super().forward(x).sum(axis=0)
+
+    with pytest.raises(ValueError, match=r"returned 3 rows for a batch of 2 samples"):
+        check_layer(Summing(), np.ones((2, 3)))
+
+    class Wordy(SoftmaxLoss):
+        def forward(self, scores, y):
+            super().forward(scores, y)
+            return "the loss"
+
+    with pytest.raises(ValueError, match=r"Wordy.forward must return one number \(the loss\), "
+                                         r"got str"):
+        check_loss(Wordy(), np.zeros((2, 3)), np.array([0, 1]))
+
+
+# -- Ctrl-C at any point of a check --------------------------------------------------------
+
+PACKAGE = os.path.dirname(minnet.__file__)
+
+
+class Interrupter:
+    """A trace function that raises KeyboardInterrupt at the k-th call of a minnet function,
+    as a Ctrl-C arriving at that point would (k = 0: only count the calls)."""
+
+    def __init__(self, k=0):
+        self.k, self.calls = k, 0
+
+    def __call__(self, frame, event, arg):
+        if event == "call" and frame.f_code.co_filename.startswith(PACKAGE):
+            self.calls += 1
+            if self.calls == self.k:
+                raise KeyboardInterrupt(f"at call {self.k} ({frame.f_code.co_name})")
+
+
+def interrupted(run, k):
+    """Run run() with a KeyboardInterrupt at the k-th minnet call; True if it was interrupted."""
+    sys.settrace(Interrupter(k))
+    try:
+        run()
+    except KeyboardInterrupt:
+        return True
+    finally:
+        sys.settrace(None)
+    return False
+
+
+def everything_of(net):
+    """All a net's user could see change: parameters (bits and identity), modes, seeds, states."""
+    layers = [(type(layer).__name__, layer.training, getattr(layer, "seed", None),
+               getattr(layer, "keep_prob", None), layer.needs_dx,
+               str(layer.rng.bit_generator.state) if hasattr(layer, "rng") else None,
+               {key: (id(value), value.dtype.str, value.tobytes())
+                for key, value in layer.params.items()}) for layer in net.layers]
+    return (layers, net.dtype, net.reg, type(net.loss_fn), str(np.random.get_state()))
+
+
+def interrupt_net():
+    net = Net([Affine(5, 6, rng=0), ReLU(), Dropout(0.7, rng=1), Affine(6, 4, rng=2), Tanh(),
+               Affine(4, 3, rng=3)], SoftmaxLoss(), reg=0.05, dtype=np.float32)
+    net.layers[4].training = False
+    return net
+
+
+CHECKS = {
+    "full": lambda net, X, y: check_net(net, X, y),
+    "fast": lambda net, X, y: check_net(net, X, y, fast=True),
+    "plain loop": lambda net, X, y: check_net(net, X, y, stacked=False, sample=3),
+    "complex step": lambda net, X, y: check_net(net, X, y, method="complex", sample=3),
+    "a layer": lambda net, X, y: check_layer(net.layers[2], X[:, :5] @ np.ones((5, 6))),
+}
+
+
+@pytest.mark.parametrize("check", sorted(CHECKS))
+def test_an_interrupt_at_any_point_of_a_check_loses_nothing(check, capsys):
+    X, y = data()
+    net = interrupt_net()
+    counter = Interrupter()
+    sys.settrace(counter)
+    try:
+        CHECKS[check](net, X, y)
+    finally:
+        sys.settrace(None)
+    calls = counter.calls
+    points = sorted(set(np.random.default_rng(0).integers(1, calls + 1, 40)) | {1, calls})
+    for k in points:
+        net = interrupt_net()
+        before = everything_of(net)
+        assert interrupted(lambda: CHECKS[check](net, X, y), k)
+        assert everything_of(net) == before, f"interrupted at call {k} of {calls}"
+        assert CHECKS[check](net, X, y).passed  # and the net still checks out afterwards
+    with capsys.disabled():
+        print(f"\n{check} check interrupted at {len(points)} of its {calls} minnet calls: "
+              "nothing changed")

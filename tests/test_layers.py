@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -253,3 +255,36 @@ def test_recurrent_layers_want_sequences(layer):
     with pytest.raises(ValueError, match=rf"{type(layer).__name__}: expected x of shape "
                                          r"\(N, T, 3\), got \(5, 3\)"):
         layer.forward(np.ones((5, 3)))
+
+
+ALL_LAYERS = [Affine(3, 2), ReLU(), Sigmoid(), Tanh(), Dropout(0.5, seed=0), RNN(3, 2),
+              TimeAffine(3, 2)]
+
+
+@pytest.mark.parametrize("layer", ALL_LAYERS, ids=lambda layer: type(layer).__name__)
+def test_forward_rejects_what_is_not_a_batch_of_numbers(layer):
+    name = type(layer).__name__
+    for bad in (np.array([[1, "a", 2]], dtype=object), np.array([["1", "2", "3"]])):
+        with pytest.raises(ValueError, match=rf"{name}.forward: x must be an array of numbers, "
+                                             rf"got an array of dtype {bad.dtype}"):
+            layer.forward(bad)
+    for bad in (np.float64(2.0), np.ones((0, 3)), np.ones((0, 2, 3))):
+        with pytest.raises(ValueError, match=rf"{name}.forward: expected a batch x of shape "
+                                             r"\(N, \.\.\.\) with N >= 1, got " + re.escape(str(bad.shape))):
+            layer.forward(bad)
+
+
+@pytest.mark.parametrize("layer", [Affine(3, 2), ReLU(), Sigmoid(), Tanh(), Dropout(0.5)],
+                         ids=lambda layer: type(layer).__name__)
+def test_backward_rejects_a_dout_that_is_not_numbers(layer):
+    out = layer.forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match=rf"{type(layer).__name__}.backward: dout must be an "
+                                         "array of numbers, got dtype object"):
+        layer.backward(np.ones(out.shape, dtype=object))
+
+
+def test_integer_input_is_computed_in_floats():
+    # Without the conversion, Dropout's mask 1 / keep_prob would be cut to an integer.
+    out = Dropout(0.8, seed=0).forward(np.ones((50, 4), dtype=np.int64))
+    assert out.dtype == np.float64 and set(np.unique(out)) <= {0.0, 1.25}
+    assert ReLU().forward([[1, -2]]).tolist() == [[1.0, 0.0]]  # lists are arrays too

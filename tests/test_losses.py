@@ -142,3 +142,19 @@ def test_forward_is_the_mean_of_the_sample_losses(loss, scores, y):
     per_sample = loss.sample_losses(scores, y)
     assert per_sample.shape == (5,)
     assert loss.forward(scores, y) == pytest.approx(per_sample.mean(), rel=1e-14)
+
+
+@pytest.mark.parametrize("loss, shape", [(SoftmaxLoss(), (2, 3)), (SigmoidCrossEntropy(), (2,)),
+                                         (MSELoss(), (2, 3))], ids=lambda v: repr(v))
+def test_scores_must_be_finite_numbers(loss, shape):
+    y = np.zeros(shape[:1] if isinstance(loss, (SoftmaxLoss, SigmoidCrossEntropy)) else shape)
+    name = type(loss).__name__
+    with pytest.raises(ValueError, match=f"{name}: scores must be an array of numbers, got "
+                                         "dtype object"):
+        loss.forward(np.zeros(shape, dtype=object), y)
+    for bad in (np.nan, np.inf, -np.inf):
+        scores = np.zeros(shape)
+        scores[(1,) * len(shape)] = bad
+        with pytest.raises(ValueError, match=rf"{name}: the scores contain NaN or Inf \(first "
+                                             rf"at index \({', '.join(['1'] * len(shape))},?\)\)"):
+            loss.forward(scores, y)

@@ -240,3 +240,33 @@ def test_recurrent_net_checks_saves_and_loads(tmp_path):
     loaded = Net.load(tmp_path / "rnn.npz")
     assert loaded.loss(X, y) == net.loss(X, y)
     assert net.predict(X).shape == (2, 6) and 0 <= net.accuracy(X, y) <= 1
+
+
+def test_overflowing_scores_are_reported_as_divergence():
+    net = Net.mlp([4, 5, 3], seed=0)
+    net.params["W2"][...] = 1e308  # finite, but the scores overflow to inf
+    with pytest.raises(FloatingPointError, match=r"the scores contain NaN or Inf \(the "
+                                                 r"parameters are finite but too large"):
+        with np.errstate(over="ignore"):  # this overflow is what the test provokes
+            net.loss(*small_data())
+
+
+@pytest.mark.parametrize("broken, got", [
+    (lambda grads: grads.pop("b"), "nothing"),
+    (lambda grads: grads.update(W=grads["W"][:, :2]), r"an array of shape \(5, 2\)"),
+])
+def test_a_backward_that_stores_wrong_gradients_is_named(broken, got):
+    net = Net.mlp([4, 5, 3], seed=0)
+    X, y = small_data()
+    net.loss(X, y)
+    original = net.layers[2].backward
+
+    def backward(dout):
+        dx = original(dout)
+        broken(net.layers[2].grads)
+        return dx
+    net.layers[2].backward = backward
+    with pytest.raises(ValueError, match=rf"net.layers\[2\] = Affine\(in_features=5, "
+                                         rf"out_features=3\): backward stored {got} in "
+                                         rf"grads\['[Wb]'\]; it must store the gradient"):
+        net.backward()

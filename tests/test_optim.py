@@ -51,3 +51,17 @@ def test_bad_calls_are_rejected_and_change_nothing():
             SGD(bad)
     with pytest.raises(ValueError, match="beta"):
         Momentum(0.1, beta=1.0)
+
+
+def test_parameters_must_be_float_arrays_and_gradients_real_numbers():
+    W = np.ones(2)
+    with pytest.raises(TypeError, match=r"SGD.step: parameter b must be a float array to be "
+                                        r"updated in place, got an array of dtype int64"):
+        SGD(0.1).step({"W": W, "b": np.ones(3, dtype=np.int64)}, {"W": W, "b": np.ones(3)})
+    with pytest.raises(TypeError, match="the gradient of b must be an array of real numbers, "
+                                        "got an array of dtype object"):
+        Adam(0.1).step({"W": W, "b": np.ones(3)}, {"W": np.ones(2), "b": np.ones(3, dtype=object)})
+    with pytest.raises(TypeError, match="the gradient of W must be an array of real numbers, "
+                                        "got a list"):
+        Momentum(0.1).step({"W": W}, {"W": [1.0, 2.0]})
+    np.testing.assert_array_equal(W, [1.0, 1.0])  # nothing was updated

@@ -19,7 +19,7 @@ The pieces, each a small module:
 """
 from .checks import check_layer, check_loss, check_net, gradient_check_n, preserved
 from .compare import BANDS, MEANINGS, band, difference, relative_error
-from .engine import NondeterministicForwardError
+from .engine import ForwardChangedParametersError, NondeterministicForwardError
 from .numerical import (METHODS, RELATIVE_STEPS, STENCILS, default_step, eval_numerical_gradient,
                         eval_numerical_gradient_array, gradient_check, numerical_gradient,
                         numerical_gradient_array, step_size_sweep)
@@ -30,5 +30,6 @@ __all__ = [
     "numerical_gradient", "numerical_gradient_array", "eval_numerical_gradient",
     "eval_numerical_gradient_array", "step_size_sweep", "default_step",
     "relative_error", "difference", "band", "BANDS", "MEANINGS", "METHODS", "RELATIVE_STEPS",
-    "STENCILS", "CheckReport", "CheckRow", "NondeterministicForwardError",
+    "STENCILS", "CheckReport", "CheckRow", "ForwardChangedParametersError",
+    "NondeterministicForwardError",
 ]

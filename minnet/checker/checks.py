@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from ..params import gradients_to_vector, vector_to_dictionary
-from .engine import check_directions, check_tensors
+from .engine import check_directions, check_tensors, loss_noise
 from .numerical import EPS, RELATIVE_STEPS, as_number, check_method, check_step
 from .stacked import StackedLoss, stackable
 from .report import CheckReport
@@ -109,7 +109,7 @@ def check_layer(layer, x, dout=None, *, method="central", h=None, sample=None, s
         x64 = np.array(x, dtype=np.float64)
         params = {key: np.array(value, dtype=np.float64) for key, value in layer.params.items()}
         layer.params.update(params)
-        out = np.asarray(layer.forward(x64))
+        out = _checked_output(name, layer.forward(x64), len(x64))
         if dout is None:
             dout = np.random.default_rng(seed).standard_normal(out.shape)
         dout = np.asarray(dout, dtype=np.float64)
@@ -146,7 +146,7 @@ def check_loss(loss, scores, y, *, method="central", h=None, sample=None, seed=0
     name = type(loss).__name__
     with preserved([loss]):
         scores64 = np.array(scores, dtype=np.float64)
-        value = loss.forward(scores64, y)
+        value = as_number(loss.forward(scores64, y), f"{name}.forward")
         dscores = loss.backward()
         _checked_array(f"{name}.backward returned dscores", dscores, scores64.shape,
                        "the shape of the scores")
@@ -182,7 +182,9 @@ def gradient_check_n(forward, parameters, gradients, epsilon=1e-7, *, method="ce
     rows = check_tensors(cost, targets, _scaled(analytic, loss_scale), method=method, h=epsilon,
                          sample=sample, seed=seed)
     report = CheckReport(rows, method, f"epsilon = {epsilon:g}")
-    report.notes.append(_classic_note(report, epsilon, J))
+    sigma = 0.0 if method == "complex" else loss_noise(lambda: np.real(cost()), targets,
+                                                        method, epsilon, seed)
+    report.notes.append(_classic_note(report, epsilon, J, sigma))
     return report
 
 
@@ -256,6 +258,9 @@ def _analytic(net, X, y, part):
     """(gradients of `part`, its value, the data-loss gradients) from the net's own backward."""
     total = net.loss(X, y)
     grads = net.backward()
+    for name, layer, key in net._slots():
+        _checked_array(f"{name}, the gradient net.backward() returned for {layer!r}.params"
+                       f"[{key!r}],", grads[name], layer.params[key].shape, "its shape")
     value = {"total": total, "data": net.data_loss, "reg": net.reg_loss}[part]
     if not net.reg:
         return ({k: np.zeros_like(g) for k, g in grads.items()} if part == "reg" else grads,
@@ -287,15 +292,18 @@ def _dominance_notes(grads, data):
     return notes
 
 
-def _classic_note(report, epsilon, J):
+def _classic_note(report, epsilon, J, sigma):
+    """sigma: the measured rounding noise of J (at least eps * |J|, often far more)."""
     d = report.difference
-    rounding = EPS * abs(J) / epsilon
+    noise = max(sigma, EPS * abs(J))
     if report.passed and d > 1e-7:
         return (f"the classic exercise calls a difference above 1e-7 a mistake, but at "
-                f"epsilon = {epsilon:g} the difference quotient itself carries a rounding error "
-                f"of about eps * |J| / epsilon = {rounding:.1e} per coordinate, so {d:.2e} is "
-                "what a correct gradient gives here; every coordinate agrees within that error. "
-                "A step near 1e-5 makes the rounding error smaller")
+                f"epsilon = {epsilon:g} every difference quotient carries a rounding error of "
+                f"about {noise / epsilon:.1e}: J itself scatters by {noise:.1e} between "
+                f"evaluations a hair apart (eps * |J| = {EPS * abs(J):.1e} would be the least), "
+                f"and the quotient divides that by epsilon. So {d:.2e} is what a correct "
+                "gradient gives here; every coordinate agrees within that error. A step near "
+                "1e-5 makes the rounding error smaller")
     if not report.passed and d <= 1e-7:
         return (f"the difference {d:.2e} is below the classic 1e-7 threshold, which would have "
                 "missed this bug; minnet judges every coordinate on its own")
@@ -328,6 +336,19 @@ def _checked_grads(name, grads, params):
         _checked_array(f"{name}.grads[{key!r}]", grads[key], params[key].shape,
                        f"the shape of {name}.params[{key!r}]")
     return grads
+
+
+def _checked_output(name, out, N):
+    """A layer's forward must return a float array with one row per sample."""
+    if not isinstance(out, np.ndarray) or out.dtype.kind not in "fc" or out.ndim == 0:
+        kind = (f"an array of dtype {out.dtype} and shape {out.shape}"
+                if isinstance(out, np.ndarray) else f"a {type(out).__name__}")
+        raise TypeError(f"{name}.forward(x) must return its output, a numpy array of floats "
+                        f"with one row per sample, got {kind}")
+    if len(out) != N:
+        raise ValueError(f"{name}.forward(x) returned {len(out)} rows for a batch of {N} "
+                         f"samples (shape {out.shape}); it must keep one row per sample")
+    return out
 
 
 def _checked_array(what, value, shape, expected):

@@ -29,6 +29,10 @@ class NondeterministicForwardError(RuntimeError):
     """Two evaluations of the loss at the same parameters gave different values."""
 
 
+class ForwardChangedParametersError(RuntimeError):
+    """Evaluating the loss wrote to the parameters being checked."""
+
+
 @dataclass
 class _Coordinate:
     index: tuple
@@ -59,7 +63,7 @@ def check_tensors(f, targets, analytic, *, method="central", h=None, sample=None
     returns a list of CheckRow, one per target
     """
     rng = np.random.default_rng(seed)
-    f0, watch = _prepare(f, kink_probe, expected, method)
+    f0, watch = _prepare(f, targets, kink_probe, expected, method)
     loop = _loop(watch, targets)
     noise = _Noise(lambda: _noise(_coordinate_lines(loop, targets, method, h), seed), method)
     if method == "complex":
@@ -97,7 +101,7 @@ def check_directions(f, targets, analytic, *, method="central", h=None, count=3,
     returns a list of CheckRow whose "coordinates" are the directions (index (k,): the k-th).
     """
     rng = np.random.default_rng(seed)
-    f0, watch = _prepare(f, kink_probe, expected, method)
+    f0, watch = _prepare(f, targets, kink_probe, expected, method)
     directions = {name: _unit_directions(rng, x.shape, count) for name, x in targets.items()}
     loop = _loop_along(watch, targets)
     moves = (lambda name, v, ts: (np.array([loop(name, v, t) for t in ts]),
@@ -133,23 +137,29 @@ def check_directions(f, targets, analytic, *, method="central", h=None, count=3,
 
 
 def _unit_directions(rng, shape, count):
-    """count random unit directions: every entry +-1/sqrt(size), signs drawn at random.
+    """count random unit directions, their entries drawn uniformly from (-1/2, 1/2).
 
-    Equal-sized entries give every coordinate the same weight in the projection, so a
-    bug in a single entry shows in every direction as clearly as anywhere.
+    The entries must come from a continuous distribution: with entries +-1 (say), the
+    errors of a wrong gradient cancel exactly in the projection whenever a few of them
+    are equal with opposite signs (a bias gradient off by +1/N and -1/N, for one), with
+    a probability of 1/4 or more in every direction.
     """
-    size = int(np.prod(shape))
-    n = count * size if size else 0
-    # n random bits from n / 8 random bytes: far quicker than drawing n integers
-    bits = np.unpackbits(np.frombuffer(rng.bytes(-(-n // 8)), dtype=np.uint8), count=n)
-    entry = 1 / np.sqrt(max(size, 1))
-    return (bits * (2 * entry) - entry).reshape((n // max(size, 1),) + tuple(shape))
+    if int(np.prod(shape)) == 0:
+        return np.zeros((0,) + tuple(shape))
+    V = rng.random((count,) + tuple(shape)) - 0.5
+    flat = V.reshape(count, -1)
+    flat /= np.sqrt(np.einsum("ki,ki->k", flat, flat))[:, None]
+    return V
 
 
-def _prepare(f, kink_probe, expected, method):
-    """f0 and a kink-watching f; refuses a nondeterministic f."""
+def _prepare(f, targets, kink_probe, expected, method):
+    """f0 and a kink-watching f; refuses an f that writes to targets or is nondeterministic."""
     complex_step = method == "complex"
+    before = {name: x.copy() for name, x in targets.items()}
     f0 = as_number(f(), "the loss", complex_expected=complex_step)
+    changed = [name for name, x in targets.items() if not np.array_equal(x, before[name])]
+    if changed:
+        raise ForwardChangedParametersError(_changed_message(changed, before, targets))
     base_kinks = kink_probe() if kink_probe else None
     # Two evaluations at the same point must agree; the analytic pass's loss, when
     # given, came first, otherwise f runs once more.
@@ -258,6 +268,12 @@ def _noise(lines, seed, probes=3, tries=12):
         residual = values - values.mean() - basis @ fit
         sigmas.append(float(np.sqrt(np.sum(residual**2) / (POINTS - 3))))
     return max(sigmas, default=0.0)
+
+
+def loss_noise(f, targets, method="central", h=None, seed=0):
+    """The standard deviation of f's rounding noise near the point targets hold (see _noise)."""
+    return _noise(_coordinate_lines(_loop(_KinkWatch(f, None, None), targets), targets, method,
+                                    h), seed)
 
 
 def _coordinate_lines(evaluate, targets, method, h):
@@ -432,10 +448,23 @@ def _note(row, judged, analytic, numerical):
                      f"{RELATIVE_FLOOR:g} floor of the relative error, so the relative error "
                      "says little; the verdict compares absolute errors with the difference "
                      f"quotient's noise instead. Rerun with loss_scale={scale:.0e} to bring "
-                     "them near 1e-2 and get meaningful relative errors")
+                     "them near 1e-2 and get meaningful relative errors (scaling cannot lift "
+                     "them above the loss's own rounding noise, which scales with them: where "
+                     "that noise is as large as the gradients, only method='complex' resolves "
+                     "them)")
     if row.checked == 0 and row.kinks:
         notes.append("no coordinate could be judged")
     return "; ".join(notes)
+
+
+def _changed_message(changed, before, after):
+    name = changed[0]
+    index = tuple(int(i) for i in np.argwhere(before[name] != after[name])[0])
+    return (f"computing the loss changed the parameters it was given: {', '.join(changed)} "
+            f"({name}{list(index)} went from {before[name][index].item()!r} to "
+            f"{after[name][index].item()!r}). A gradient check moves each parameter by h and puts it "
+            "back, so the forward pass must only read them: move any update of the parameters "
+            "out of forward (updating is the optimizer's job)")
 
 
 def _nondeterministic_message(first, second):
