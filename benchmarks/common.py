@@ -15,26 +15,23 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 def interleaved(runs, repeats, pause=0.3, burst=0.1):
     """Time every run in turn, `repeats` rounds, so that load on the machine hits all alike.
 
-    runs: dict label -> () -> anything; returns dict label -> the shortest time.
+    runs: dict label -> () -> anything; returns dict label -> its best round's time per call.
     Each round starts with a different run, and every run starts after a pause: the
     worker threads of a BLAS or of PyTorch keep spinning for a while after they are
-    done, and would otherwise take CPU time from whichever run comes next. A run
-    shorter than `burst` seconds is repeated back to back until `burst` has passed,
-    since its first call after the pause meets cold caches.
+    done, and would otherwise take CPU time from whichever run comes next. In a round,
+    a run is called back to back until `burst` seconds have passed (once, if it takes
+    longer), and its time is the mean over those calls: the same rule for every run.
     """
     labels = list(runs)
     best = dict.fromkeys(labels, np.inf)
     for round_ in range(repeats):
         for label in labels[round_ % len(labels):] + labels[:round_ % len(labels)]:
             time.sleep(pause)
-            begin = time.perf_counter()
-            while True:
-                start = time.perf_counter()
+            calls, start = 0, time.perf_counter()
+            while calls == 0 or time.perf_counter() - start < burst:
                 runs[label]()
-                end = time.perf_counter()
-                best[label] = min(best[label], end - start)
-                if end - begin >= burst:
-                    break
+                calls += 1
+            best[label] = min(best[label], (time.perf_counter() - start) / calls)
     return best
 
 

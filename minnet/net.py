@@ -141,6 +141,10 @@ class Net:
         Afterwards net.data_loss and net.reg_loss hold the two parts.
         """
         scores = self.forward(X)
+        if not isinstance(scores, np.ndarray) or scores.dtype.kind not in "fc":
+            raise ValueError(f"net.layers[{len(self.layers) - 1}] = {self.layers[-1]!r}: forward "
+                             f"must return an array of floats, got {type(scores).__name__}"
+                             + (f" of dtype {scores.dtype}" if hasattr(scores, "dtype") else ""))
         if not np.all(np.isfinite(scores)):  # X is finite (forward checked): the net overflowed
             raise FloatingPointError(self._diverged_message("the scores contain NaN or Inf"))
         try:
@@ -232,9 +236,11 @@ class Net:
     def _diverged_message(self, what):
         bad = [name for name, value in self.params.items() if not np.all(np.isfinite(value))]
         where = (f"parameters {', '.join(bad)} contain NaN or Inf" if bad
-                 else "the parameters are finite but too large: the arithmetic overflowed")
-        return (f"Net.loss: {what} ({where}); training diverged, try a smaller learning "
-                "rate (or check the parameters you set by hand)")
+                 else "the parameters are finite, so a layer's arithmetic overflowed or made a "
+                      "NaN")
+        return (f"Net.loss: {what} ({where}). During training this means it diverged: try a "
+                "smaller learning rate; otherwise check the parameters you set by hand and "
+                "each layer's forward")
 
     # -- save and load ------------------------------------------------------------
 

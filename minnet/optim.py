@@ -32,6 +32,9 @@ class Optimizer:
                 raise TypeError(f"{type(self).__name__}.step: parameter {name} must be a float "
                                 f"array to be updated in place, got {_described(param)}; "
                                 "create it with a float dtype")
+            if not param.flags.writeable:
+                raise ValueError(f"{type(self).__name__}.step: parameter {name} is read-only "
+                                 "and cannot be updated in place; pass a writeable copy")
             if not isinstance(grad, np.ndarray) or grad.dtype.kind not in "biuf":
                 raise TypeError(f"{type(self).__name__}.step: the gradient of {name} must be "
                                 f"an array of real numbers, got {_described(grad)}")

@@ -16,7 +16,8 @@ class History:
         validation set after every epoch (val_acc is empty without val)
     seconds: wall-clock time of every epoch
     checks: (step, CheckReport) for every gradient check asked for with check_at
-    check_seconds: the wall-clock time of each of those checks (included in seconds)
+    check_seconds: the wall-clock time of each of those checks (those made during an
+        epoch are included in its seconds)
     """
     loss: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)

@@ -652,6 +652,7 @@ def test_report_table_and_plot():
     ({"part": "weights"}, "part must be one of"),
     ({"sample": 0}, "sample must be"),
     ({"loss_scale": 0}, "loss_scale"),
+    ({"fast": True, "directions": 0}, "directions must be a positive int"),
 ])
 def test_bad_options_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -680,14 +681,14 @@ def test_a_forward_that_changes_its_parameters_is_named():
     before = snapshot(net)
     for options in ({}, {"fast": True}, {"stacked": False}, {"method": "complex"}):
         with pytest.raises(ForwardChangedParametersError,
-                           match=r"computing the loss changed the parameters it was given: W2 "
-                                 r"\(W2\[0, 0\] went from .* to .*\).*move any update of the "
-                                 r"parameters out of forward"):
+                           match=r"computing the loss changed the arrays it reads: W2 "
+                                 r"\(W2\[0, 0\] went from .* to .*\).*do not update "
+                                 r"parameters in forward"):
             check_net(net, *data(), **options)
         assert_unchanged(net, before)
     layer = UpdatingAffine(3, 2, rng=0)
     W = layer.params["W"].copy()
-    with pytest.raises(ForwardChangedParametersError, match=r"parameters it was given: W "):
+    with pytest.raises(ForwardChangedParametersError, match=r"changed the arrays it reads: W "):
         check_layer(layer, np.ones((2, 3)))
     np.testing.assert_array_equal(layer.params["W"], W)
 
@@ -695,7 +696,7 @@ def test_a_forward_that_changes_its_parameters_is_named():
         parameters["b"] += 1.0
         return float(np.sum(parameters["b"] ** 2))
     parameters = {"b": np.ones(2)}
-    with pytest.raises(ForwardChangedParametersError, match=r"parameters it was given: b "):
+    with pytest.raises(ForwardChangedParametersError, match=r"changed the arrays it reads: b "):
         gradient_check_n(forward, parameters, {"db": np.ones(2)})
     np.testing.assert_array_equal(parameters["b"], [1.0, 1.0])
 
@@ -762,20 +763,30 @@ class Interrupter:
                 raise KeyboardInterrupt(f"at call {self.k} ({frame.f_code.co_name})")
 
 
+def traced(run, tracer):
+    """run() under tracer, then the trace function that was there before (a debugger's,
+    or coverage's) back in place."""
+    previous = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        return run()
+    finally:
+        sys.settrace(previous)
+
+
 def interrupted(run, k):
     """Run run() with a KeyboardInterrupt at the k-th minnet call; True if it was interrupted."""
-    sys.settrace(Interrupter(k))
     try:
-        run()
+        traced(run, Interrupter(k))
     except KeyboardInterrupt:
         return True
-    finally:
-        sys.settrace(None)
     return False
 
 
 def everything_of(net):
-    """All a net's user could see change: parameters (bits and identity), modes, seeds, states."""
+    """What a check must put back: the parameters (bits, dtypes and the very arrays), each
+    layer's mode, dropout seed, keep_prob and generator state, the net's dtype, reg and loss,
+    and numpy's global random state."""
     layers = [(type(layer).__name__, layer.training, getattr(layer, "seed", None),
                getattr(layer, "keep_prob", None), layer.needs_dx,
                str(layer.rng.bit_generator.state) if hasattr(layer, "rng") else None,
@@ -805,11 +816,7 @@ def test_an_interrupt_at_any_point_of_a_check_loses_nothing(check, capsys):
     X, y = data()
     net = interrupt_net()
     counter = Interrupter()
-    sys.settrace(counter)
-    try:
-        CHECKS[check](net, X, y)
-    finally:
-        sys.settrace(None)
+    traced(lambda: CHECKS[check](net, X, y), counter)
     calls = counter.calls
     points = sorted(set(np.random.default_rng(0).integers(1, calls + 1, 40)) | {1, calls})
     for k in points:
@@ -821,3 +828,23 @@ def test_an_interrupt_at_any_point_of_a_check_loses_nothing(check, capsys):
     with capsys.disabled():
         print(f"\n{check} check interrupted at {len(points)} of its {calls} minnet calls: "
               "nothing changed")
+
+
+def test_a_loss_that_shifts_its_input_in_place_is_caught_after_the_perturbed_evaluations():
+    class InPlace(SoftmaxLoss):
+        def forward(self, scores, y):
+            scores -= scores.max(axis=1, keepdims=True)  # modifies the caller's array
+            return super().forward(scores, y)
+
+    # After the first call every row maximum is 0, so unperturbed calls change nothing;
+    # the evaluations at perturbed points do.
+    with pytest.raises(ForwardChangedParametersError, match=r"changed the arrays it reads: "
+                                                            r"scores .*do not modify the input "
+                                                            r"in place"):
+        check_loss(InPlace(), np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0]]), np.array([0, 2]))
+
+
+def test_nan_parameters_are_not_mistaken_for_changed_ones():
+    parameters = {"W": np.array([1.0, np.nan])}
+    with pytest.raises(ValueError, match="forward returned nan"):
+        gradient_check_n(lambda p: float(np.sum(p["W"] ** 2)), parameters, {"dW": np.ones(2)})

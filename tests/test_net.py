@@ -246,7 +246,8 @@ def test_overflowing_scores_are_reported_as_divergence():
     net = Net.mlp([4, 5, 3], seed=0)
     net.params["W2"][...] = 1e308  # finite, but the scores overflow to inf
     with pytest.raises(FloatingPointError, match=r"the scores contain NaN or Inf \(the "
-                                                 r"parameters are finite but too large"):
+                                                 r"parameters are finite, so a layer's "
+                                                 r"arithmetic overflowed"):
         with np.errstate(over="ignore"):  # this overflow is what the test provokes
             net.loss(*small_data())
 
@@ -270,3 +271,15 @@ def test_a_backward_that_stores_wrong_gradients_is_named(broken, got):
                                          rf"out_features=3\): backward stored {got} in "
                                          rf"grads\['[Wb]'\]; it must store the gradient"):
         net.backward()
+
+
+def test_a_last_layer_that_returns_nothing_is_named():
+    class Forgetful(Affine):
+        def forward(self, x):
+            super().forward(x)
+
+    net = Net([Affine(4, 5, rng=0), ReLU(), Forgetful(5, 3, rng=1)], SoftmaxLoss())
+    with pytest.raises(ValueError, match=r"net.layers\[2\] = Forgetful\(in_features=5, "
+                                         r"out_features=3\): forward must return an array of "
+                                         r"floats, got NoneType"):
+        net.loss(*small_data())

@@ -65,3 +65,11 @@ def test_parameters_must_be_float_arrays_and_gradients_real_numbers():
                                         "got a list"):
         Momentum(0.1).step({"W": W}, {"W": [1.0, 2.0]})
     np.testing.assert_array_equal(W, [1.0, 1.0])  # nothing was updated
+
+
+def test_a_read_only_parameter_is_refused_before_anything_changes():
+    W, b = np.ones(2), np.ones(3)
+    b.flags.writeable = False
+    with pytest.raises(ValueError, match="SGD.step: parameter b is read-only"):
+        SGD(0.1).step({"W": W, "b": b}, {"W": np.ones(2), "b": np.ones(3)})
+    np.testing.assert_array_equal(W, [1.0, 1.0])

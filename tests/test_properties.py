@@ -73,12 +73,12 @@ def test_correct_nets_always_pass(capsys):
         net, X, y = build(arch)
         report = check_net(net, X, y, fast=fast)
         assert report.passed, (arch, fast, str(report))
-        tried.append(arch)
+        tried.append(fast)
 
     correct_nets_pass()
     with capsys.disabled():
-        print(f"\ncorrect nets: {len(tried)} random architectures checked (full and fast), "
-              "0 false alarms")
+        print(f"\ncorrect nets: {len(tried)} random architectures checked ({len(tried) - sum(tried)}"
+              f" full checks, {sum(tried)} fast), 0 false alarms")
 
 
 def gradient_changes(net, X, y, name, layer):
@@ -212,8 +212,7 @@ def test_training_at_sane_learning_rates_never_gives_nan(capsys):
         net, X, y = build(arch)
         optimizer = SGD(lr)
         for _ in range(steps):
-            loss, grads = net.loss_and_grads(X, y)
-            assert np.isfinite(loss)
+            _, grads = net.loss_and_grads(X, y)  # raises if the loss is not finite
             assert all(np.all(np.isfinite(g)) for g in grads.values())
             optimizer.step(net.params, grads)
         assert all(np.all(np.isfinite(p)) for p in net.params.values())

@@ -13,7 +13,11 @@
 # first step (0) and after the given numbers of steps, on the first `check_size`
 # samples of the minibatch about to be used, and keeps the reports in
 # `history.checks` as (step, report) pairs. A check changes nothing in the net, so
-# training goes exactly as it would without it.
+# training goes exactly as it would without it. By default these are fast directional
+# checks (`check_net(..., fast=True)`: every tensor compared along a few random
+# directions, a few percent of the training time); this lesson passes
+# `check_options={"fast": False}` to compare coordinate by coordinate, as the classic
+# material does.
 #
 # Run it as `python tutorials/08_checks_during_training.py`.
 
@@ -45,6 +49,7 @@ X_train, X_test = standardize(X_train, X_test)
 EPOCHS = 5 if FAST else 20
 steps_per_epoch = int(np.ceil(len(X_train) / 64))
 CHECK_AT = [0, 10, 25, 50, 100] if FAST else [0, 10, 25, 50, 100, 200, 300, 400]
+FULL = {"fast": False}  # coordinate by coordinate, not the default directional checks
 print(f"{len(X_train)} training images, {steps_per_epoch} steps per epoch, "
       f"{EPOCHS * steps_per_epoch} steps in all; checks at steps {CHECK_AT}")
 
@@ -60,7 +65,8 @@ def make_net():
 # %%
 net = make_net()
 history = minnet.fit(net, X_train, y_train, minnet.Momentum(lr=0.1), epochs=EPOCHS,
-                     batch_size=64, val=(X_test, y_test), check_at=CHECK_AT, verbose=False)
+                     batch_size=64, val=(X_test, y_test), check_at=CHECK_AT,
+                     check_options=FULL, verbose=False)
 for step, report in history.checks:
     worst = max(row.max_rel_error for row in report.rows)
     print(f"step {step:3d}: {'passed' if report.passed else 'FAILED'}, "
@@ -108,7 +114,8 @@ assert all(np.all(buggy_net.params[name] == 0) for name in ("b1", "b2"))
 with minnet.bugs.inject(buggy_net, "reg-gradient-on-biases"):
     buggy_history = minnet.fit(buggy_net, X_train, y_train, minnet.Momentum(lr=0.1),
                                epochs=EPOCHS, batch_size=64, val=(X_test, y_test),
-                               check_at=CHECK_AT, callback=record_biases, verbose=False)
+                               check_at=CHECK_AT, check_options=FULL,
+                               callback=record_biases, verbose=False)
 
 for step, report in buggy_history.checks:
     size = bias_size[step]

@@ -44,6 +44,10 @@ def check_net(net, X, y, *, method="central", h=None, sample="auto", part="total
     returns a CheckReport with rows named like net.params
     """
     _check_options(method, h, part, loss_scale)
+    if isinstance(directions, bool) or not isinstance(directions, (int, np.integer)) \
+            or directions < 1:
+        raise ValueError(f"directions must be a positive int (random directions per tensor "
+                         f"in a fast check), got {directions!r}")
     size = sum(p.size for p in net.params.values())
     per_tensor = _per_tensor(sample, size)
     notes = []
@@ -266,8 +270,9 @@ def _analytic(net, X, y, part):
         return ({k: np.zeros_like(g) for k, g in grads.items()} if part == "reg" else grads,
                 value, grads)
     reg = net.reg
-    net.reg = 0.0  # backward again, from the same forward pass, without the reg * W terms
+    net.reg = 0.0  # the same pass again, without the reg * W terms
     try:
+        net.loss(X, y)
         data = net.backward()
     finally:
         net.reg = reg

@@ -63,7 +63,7 @@ def check_tensors(f, targets, analytic, *, method="central", h=None, sample=None
     returns a list of CheckRow, one per target
     """
     rng = np.random.default_rng(seed)
-    f0, watch = _prepare(f, targets, kink_probe, expected, method)
+    f0, watch, unchanged = _prepare(f, targets, kink_probe, expected, method)
     loop = _loop(watch, targets)
     noise = _Noise(lambda: _noise(_coordinate_lines(loop, targets, method, h), seed), method)
     if method == "complex":
@@ -85,6 +85,7 @@ def check_tensors(f, targets, analytic, *, method="central", h=None, sample=None
                   _compare(watch, x, index, a[k], method, h, f0, noise)
                   for k, index in enumerate(indices)]
         rows.append(_row(name, x.shape, coords))
+    unchanged.confirm()  # after every evaluation, at perturbed points too
     return rows
 
 
@@ -101,7 +102,7 @@ def check_directions(f, targets, analytic, *, method="central", h=None, count=3,
     returns a list of CheckRow whose "coordinates" are the directions (index (k,): the k-th).
     """
     rng = np.random.default_rng(seed)
-    f0, watch = _prepare(f, targets, kink_probe, expected, method)
+    f0, watch, unchanged = _prepare(f, targets, kink_probe, expected, method)
     directions = {name: _unit_directions(rng, x.shape, count) for name, x in targets.items()}
     loop = _loop_along(watch, targets)
     moves = (lambda name, v, ts: (np.array([loop(name, v, t) for t in ts]),
@@ -117,7 +118,8 @@ def check_directions(f, targets, analytic, *, method="central", h=None, count=3,
     for name, x in targets.items():
         V = directions[name]
         # the analytic directional derivatives: the projections v . grad
-        a = np.real(V.reshape(len(V), -1) @ np.asarray(analytic[name]).reshape(-1)).astype(float)
+        a = np.real(V.reshape(len(V), x.size) @ np.asarray(analytic[name]).reshape(-1)
+                    ).astype(float)
         estimates, ok = np.zeros(len(V)), np.zeros(len(V), dtype=bool)
         if along is not None and method != "complex" and len(V):
             estimates, ok = _first_pass(lambda _, picks, ts: along(name, V[picks], ts), name,
@@ -133,16 +135,19 @@ def check_directions(f, targets, analytic, *, method="central", h=None, count=3,
             coord.index = (k,)
             coords.append(coord)
         rows.append(_row(name, x.shape, coords))
+    unchanged.confirm()  # after every evaluation, at perturbed points too
     return rows
 
 
 def _unit_directions(rng, shape, count):
-    """count random unit directions, their entries drawn uniformly from (-1/2, 1/2).
+    """count random unit directions: entries drawn uniformly from [-1/2, 1/2), then scaled.
 
-    The entries must come from a continuous distribution: with entries +-1 (say), the
-    errors of a wrong gradient cancel exactly in the projection whenever a few of them
-    are equal with opposite signs (a bias gradient off by +1/N and -1/N, for one), with
-    a probability of 1/4 or more in every direction.
+    The entries must come from a continuous distribution. With entries of +-1 (say),
+    two equal errors of opposite sign (a bias gradient off by +e in one entry and -e in
+    another) cancel exactly in the projection whenever their two signs agree: in half
+    of all directions. With continuous entries no errors cancel exactly, and a single
+    wrong entry k shows in direction v in proportion to |v_k|, which is rarely tiny in
+    all the directions at once.
     """
     if int(np.prod(shape)) == 0:
         return np.zeros((0,) + tuple(shape))
@@ -155,11 +160,9 @@ def _unit_directions(rng, shape, count):
 def _prepare(f, targets, kink_probe, expected, method):
     """f0 and a kink-watching f; refuses an f that writes to targets or is nondeterministic."""
     complex_step = method == "complex"
-    before = {name: x.copy() for name, x in targets.items()}
+    unchanged = _Unchanged(targets)
     f0 = as_number(f(), "the loss", complex_expected=complex_step)
-    changed = [name for name, x in targets.items() if not np.array_equal(x, before[name])]
-    if changed:
-        raise ForwardChangedParametersError(_changed_message(changed, before, targets))
+    unchanged.confirm()
     base_kinks = kink_probe() if kink_probe else None
     # Two evaluations at the same point must agree; the analytic pass's loss, when
     # given, came first, otherwise f runs once more.
@@ -169,7 +172,22 @@ def _prepare(f, targets, kink_probe, expected, method):
     slack = 1e-12 * abs(f0) if complex_step else 0.0
     if abs(np.real(first) - np.real(second)) > slack:
         raise NondeterministicForwardError(_nondeterministic_message(first, second))
-    return f0, _KinkWatch(f, kink_probe, base_kinks)
+    return f0, _KinkWatch(f, kink_probe, base_kinks), unchanged
+
+
+class _Unchanged:
+    """A copy of the arrays f reads, to confirm that evaluating f left them as they were."""
+
+    def __init__(self, targets):
+        self.targets = targets
+        self.before = {name: x.copy() for name, x in targets.items()}
+
+    def confirm(self):
+        changed = [name for name, x in self.targets.items()
+                   if not np.array_equal(x, self.before[name], equal_nan=True)]
+        if changed:
+            raise ForwardChangedParametersError(
+                _changed_message(changed, self.before, self.targets))
 
 
 def _loop(watch, targets):
@@ -459,12 +477,14 @@ def _note(row, judged, analytic, numerical):
 
 def _changed_message(changed, before, after):
     name = changed[0]
-    index = tuple(int(i) for i in np.argwhere(before[name] != after[name])[0])
-    return (f"computing the loss changed the parameters it was given: {', '.join(changed)} "
+    differs = (before[name] != after[name]) & ~(np.isnan(before[name]) & np.isnan(after[name]))
+    index = tuple(int(i) for i in np.argwhere(differs)[0])
+    return (f"computing the loss changed the arrays it reads: {', '.join(changed)} "
             f"({name}{list(index)} went from {before[name][index].item()!r} to "
-            f"{after[name][index].item()!r}). A gradient check moves each parameter by h and puts it "
-            "back, so the forward pass must only read them: move any update of the parameters "
-            "out of forward (updating is the optimizer's job)")
+            f"{after[name][index].item()!r}). A gradient check moves each entry by h and puts "
+            "it back, so the forward pass must only read its parameters and its input: do not "
+            "update parameters in forward (that is the optimizer's job), and do not modify the "
+            "input in place (copy it first, or write x = x - m instead of x -= m)")
 
 
 def _nondeterministic_message(first, second):
