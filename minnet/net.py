@@ -174,7 +174,7 @@ class Net:
         grads = {}
         for name, layer, key in self._slots():
             grad = layer.grads.get(key)
-            if np.shape(grad) != layer.params[key].shape or grad is None:
+            if grad is None or np.shape(grad) != layer.params[key].shape:
                 i = next(i for i, other in enumerate(self.layers) if other is layer)
                 got = "nothing" if grad is None else f"an array of shape {np.shape(grad)}"
                 raise ValueError(f"net.layers[{i}] = {layer!r}: backward stored {got} in "

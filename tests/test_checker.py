@@ -335,6 +335,7 @@ def test_fit_checks_are_fast_directional_unless_asked_otherwise():
     assert any(note.startswith("fast check: 3 random directions") for note in fast_report.notes)
     assert [row.checked for row in fast_report.rows] == [3] * 4
     assert [row.checked for row in full_report.rows] == [32, 8, 24, 3]
+    assert len(fast.check_seconds) == 1 and 0 < fast.check_seconds[0] < fast.seconds[0]
 
 
 def test_random_directions_are_seeded_unit_vectors_with_continuous_entries():
