@@ -13,7 +13,8 @@ from .params import dictionary_to_vector, vector_to_dictionary, gradients_to_vec
 from .optim import SGD, Momentum, Adam
 from .train import fit, History
 from .checker import check_net, check_layer, gradient_check_n
-from . import bugs, checker, datasets, plot, quiz
+from . import checker, datasets, plot
+from .course import bugs, quiz
 
 __version__ = "0.1.0"
 

@@ -1,76 +1,13 @@
 """Layers: the building blocks of a Net, each a small class with forward and backward.
 
-Every layer keeps to the contract stated once in `Layer`. Read `Affine` and `ReLU`
+Every layer keeps to the contract stated once in `Layer` (minnet.contract). Read `Affine` and `ReLU`
 first: the others follow the same pattern.
 """
 import math
 
 import numpy as np
 
-
-class Layer:
-    """The layer contract, shared by every layer in minnet.
-
-    - Data is row-major: a batch has shape (N, D), one sample per row.
-    - `params`: dict of short name -> ndarray, the trainable tensors (Affine has
-      "W" of shape (D, M) and "b" of shape (M,)); `{}` for layers without any.
-    - `forward(x) -> out`: computes the output for the batch x and remembers
-      whatever backward will need.
-    - `backward(dout) -> dx`: takes dout = dL/dout (shaped like out) and returns
-      dx = dL/dx (shaped like x). It stores the parameter gradients in `grads`, a
-      dict with exactly the keys of `params`, as fresh arrays overwritten at every
-      backward (never accumulated).
-    - `training`: True for a new layer; Dropout behaves differently when it is
-      False. `Net.train()` / `Net.eval()` switch every layer of a Net.
-    - `needs_dx`: True for a new layer. A Net sets it to False on its first layer,
-      whose dx nobody uses; backward may then return None instead of dx (Affine
-      does, which saves a matrix product as large as its forward's).
-    - `weights`: the names in `params` that L2 regularization applies to (weight
-      matrices; biases are left out by the usual convention).
-    - `kink_state()`: for layers with kinks, points where the derivative jumps
-      (ReLU at 0), which side of each kink the last forward's input fell on;
-      None for smooth layers. The gradient checker compares it between the
-      evaluations at x + h and x - h to spot when a step crossed a kink.
-
-    Every layer also works on complex arrays, so that the complex-step method
-    can differentiate a whole Net: decisions (like ReLU's x > 0) look at the real
-    part only, and nothing uses abs() or comparisons that would drop the
-    imaginary part.
-    """
-
-    weights = ()
-
-    def __init__(self):
-        self.params = {}
-        self.grads = {}
-        self.training = True
-        self.needs_dx = True
-
-    def forward(self, x):
-        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
-
-    def backward(self, dout):
-        raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
-
-    def kink_state(self):
-        return None
-
-    def config(self):
-        """The constructor arguments that rebuild this layer (used by Net.save)."""
-        return {}
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
-        return f"{type(self).__name__}({args})"
-
-    def _cached(self, name):
-        """Return what forward remembered, or say clearly that forward must come first."""
-        value = getattr(self, name, None)
-        if value is None:
-            raise RuntimeError(
-                f"{type(self).__name__}.backward was called before forward: "
-                "call forward(x) first, then backward(dout)")
-        return value
+from .contract import Layer
 
 
 def _batch(layer, x):

@@ -1,41 +1,8 @@
 """Losses: the last stage of a Net, turning scores and labels into one number."""
 import numpy as np
 
+from .contract import Loss
 from .layers import sigmoid
-
-
-class Loss:
-    """The loss contract, shared by every loss in minnet.
-
-    - `forward(scores, y) -> loss`: the loss averaged over the batch, a float
-      (complex when the scores are, for the complex-step method). It remembers
-      what backward needs.
-    - `backward() -> dscores`: dL/dscores, shaped like scores.
-    - `sample_losses(scores, y) -> (N,)`: the loss of each sample; forward is their
-      mean. It remembers nothing (the fast gradient check uses it on many copies of
-      the batch at once).
-    - `predict(scores) -> predictions`: what the scores say (class labels, or
-      the values themselves for regression).
-    """
-
-    def forward(self, scores, y):
-        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
-
-    def backward(self):
-        raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
-
-    def predict(self, scores):
-        raise NotImplementedError(f"{type(self).__name__}.predict is not implemented")
-
-    def __repr__(self):
-        return f"{type(self).__name__}()"
-
-    def _cached(self, name):
-        value = getattr(self, name, None)
-        if value is None:
-            raise RuntimeError(f"{type(self).__name__}.backward was called before forward: "
-                               "call forward(scores, y) first")
-        return value
 
 
 class SoftmaxLoss(Loss):

@@ -3,7 +3,7 @@ import pytest
 
 from minnet import Dropout, ReLU, bugs
 from minnet.checker import check_net
-from minnet.quiz import quiz_loss, quiz_net
+from minnet.course.quiz import quiz_loss, quiz_net
 
 
 def make_net(loss="SoftmaxLoss", seed=0):

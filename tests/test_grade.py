@@ -1,5 +1,12 @@
-"""The autograder: full marks for correct classes, a failure on exactly the broken class."""
+"""The autograder: its tests, points, partial credit, reports and command line.
+
+The attacks on its isolation are in test_grade_attacks.py. Here the catalogued bugs
+are graded in this process (grade_classes: trusted classes), and real files through
+the grading children.
+"""
+import csv
 import json
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -7,156 +14,230 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from minnet import bugs, cli, grade, layers, losses
+from minnet import bugs, cli, layers, losses
+from minnet.course import grade
+from minnet.course.grade import wire
 
-SKELETON = Path(__file__).parent.parent / "tutorials" / "assignments" / "layers_assignment.py"
+HERE = Path(__file__).parent
+HONEST = HERE / "submissions" / "honest.py"
+SKELETON = HERE.parent / "tutorials" / "assignments" / "layers_assignment.py"
 REFERENCE = {**vars(layers), **vars(losses)}
-
-
-def solved_skeleton(tmp_path):
-    """The assignment skeleton with minnet's own backward passes filled in."""
-    solution = textwrap.dedent("""
-        import minnet.layers, minnet.losses
-        for name in ("Affine", "ReLU", "Sigmoid", "Tanh", "Dropout"):
-            globals()[name].backward = getattr(minnet.layers, name).backward
-        for name in ("SoftmaxLoss", "SigmoidCrossEntropy", "MSELoss"):
-            globals()[name].backward = getattr(minnet.losses, name).backward
-        """)
-    path = tmp_path / "solved.py"
-    path.write_text(SKELETON.read_text() + solution)
-    return path
+FAST = grade.Limits(time_limit=5.0, import_time_limit=5.0, memory_mb=1024)
 
 
 def test_minnets_own_classes_get_full_marks():
-    result = grade.grade_namespace(REFERENCE)  # defines the recurrent classes too
-    assert [row.name for row in result.rows] == list(grade.CONTRACT)
-    assert result.passed and result.score == len(grade.CONTRACT)
-    for row in result.rows:
-        assert row.tests >= 11 and row.max_rel_error < 1e-5 and not row.hint
+    result = grade.grade_classes(REFERENCE)  # defines the recurrent classes too
+    assert [c.name for c in result.classes] == list(grade.CORE + grade.OPTIONAL)
+    assert result.passed and result.score == result.max_score == len(grade.ENTRIES)
+    for c in result.classes:
+        assert len(c.tests) >= 6 and c.max_rel_error < 1e-5 and not c.hint
+
+
+def test_every_class_is_tested_on_the_shapes_students_get_wrong():
+    affine = [name for name, _ in grade.tests_of(grade.ENTRIES["Affine"], 0)]
+    assert "Affine(3, 4) on x of shape (1, 3)" in affine          # N = 1
+    assert "Affine(5, 1) on x of shape (4, 5)" in affine          # Affine(D, 1)
+    assert "Affine(6, 3) on x of shape (2, 2, 3)" in affine       # a 3-D input
+    for name, entry in grade.ENTRIES.items():
+        tests = [test for test, _ in grade.tests_of(entry, 0)]
+        assert any("shape (1," in test for test in tests), name   # every class sees N = 1
+        assert any("inside a Net" in test for test in tests), name
+    # the seed draws the remaining shapes: an instructor's secret seed gives other tests
+    assert affine == [name for name, _ in grade.tests_of(grade.ENTRIES["Affine"], 0)]
+    other = [name for name, _ in grade.tests_of(grade.ENTRIES["Affine"], 12345)]
+    assert other[:4] == affine[:4] and other[4:6] != affine[4:6]
 
 
 @pytest.mark.parametrize("name", [bug.name for bug in bugs.catalogue() if bug.target != "Net"])
 def test_each_catalogued_bug_fails_exactly_its_class(name):
     bug = bugs.get(name)
-    result = grade.grade_namespace({**REFERENCE, bug.target: bugs.buggy_class(name)})
-    failed = [row for row in result.rows if not row.passed]
-    assert [row.name for row in failed] == [bug.target]
-    assert failed[0].problem in ("wrong gradient", "raised")
-    assert failed[0].hint
+    result = grade.grade_classes({**REFERENCE, bug.target: bugs.buggy_class(name)})
+    failed = [c for c in result.classes if not c.passed]
+    assert [c.name for c in failed] == [bug.target]
+    assert failed[0].score < 0.5 * failed[0].points and failed[0].hint
+    assert {t.problem for t in failed[0].tests if not t.passed} <= {
+        "wrong gradient", "raised", "wrong behaviour"}
 
 
 def test_hints_read_the_numbers():
-    rows = {}
+    hints = {}
     for name in ("affine-dW-doubled", "affine-dx-sign-flip", "affine-dW-one-coordinate",
                  "dropout-no-scale"):
         target = bugs.get(name).target
-        result = grade.grade_namespace({**REFERENCE, target: bugs.buggy_class(name)}, [target])
-        rows[name] = result.rows[0]
-    assert "dW is 2 times the right value everywhere" in rows["affine-dW-doubled"].hint
-    assert "dx has the wrong sign everywhere" in rows["affine-dx-sign-flip"].hint
-    assert "1 of the 20 entries of dW" in rows["affine-dW-one-coordinate"].hint
-    assert "0.7 times" in rows["dropout-no-scale"].hint  # 1/keep_prob with keep_prob 0.7
-    assert rows["affine-dW-doubled"].max_rel_error == pytest.approx(1 / 2, rel=1e-6)
+        result = grade.grade_classes({**REFERENCE, target: bugs.buggy_class(name)}, [target])
+        hints[name] = result.classes[0]
+    assert "dW is 2 times the right value everywhere" in hints["affine-dW-doubled"].hint
+    assert "dx has the wrong sign everywhere" in hints["affine-dx-sign-flip"].hint
+    assert "1 of the 12 entries of dW" in hints["affine-dW-one-coordinate"].hint
+    assert "dx is 0.7 times" in hints["dropout-no-scale"].hint  # 1/keep_prob, keep_prob 0.7
+    # |2g - g| / |2g| = 1/2: the relative error of a doubled gradient, in the test alone
+    assert hints["affine-dW-doubled"].tests[0].max_rel_error == pytest.approx(1 / 2, rel=1e-6)
 
 
-def test_the_skeleton_is_reported_not_implemented(capsys):
+def test_an_honest_file_earns_full_marks_and_its_report_says_so(tmp_path):
+    result = grade.grade_submission(HONEST, limits=FAST, points={"Affine": 3})
+    assert result.passed and result.score == result.max_score == 10
+    assert result.student == "honest"
+    text = result.format()
+    assert text.splitlines()[3].split()[:4] == ["Affine", "PASS", "8/8", "3/3"]
+    assert text.endswith("score: 10/10: all classes pass")
+
+
+def test_points_and_partial_credit(tmp_path):
+    path = tmp_path / "partial.py"
+    path.write_text(HONEST.read_text() + textwrap.dedent("""
+        class SigmoidCrossEntropy(Loss):       # right, but only for one-column logits
+            def forward(self, z, y):
+                self.z, self.y = z.reshape(len(z), 1), np.reshape(y, (len(z), 1))
+                return np.mean(np.logaddexp(0, self.z) - self.y * self.z)
+            def backward(self):
+                return (1 / (1 + np.exp(-self.z)) - self.y) / len(self.z)
+        """))
+    result = grade.grade_submission(path, ["SigmoidCrossEntropy", "ReLU"], limits=FAST,
+                                    points={"SigmoidCrossEntropy": 4, "ReLU": 2})
+    loss, relu = result.classes
+    passed = [t.passed for t in loss.tests]
+    assert 0 < sum(passed) < len(passed) and not loss.passed
+    assert loss.score == pytest.approx(round(4 * sum(passed) / len(passed), 4))
+    assert [t.name for t in loss.tests if not t.passed][0] == \
+        "SigmoidCrossEntropy on scores of shape (1,)"
+    assert relu.score == 2 and result.score == pytest.approx(loss.score + 2)
+    assert result.max_score == 6
+
+
+def test_the_skeleton_earns_nothing_and_points_at_each_unwritten_line(capsys):
     assert cli.main(["grade", str(SKELETON)]) == 1
     out = capsys.readouterr().out
-    assert out.count("backward not written yet") == len(grade.CORE)
+    assert out.count("not written yet") == len(grade.CORE)
     assert "score: 0/8" in out
-    assert "layers_assignment.py line" in out  # points at the student's line
+    assert "layers_assignment.py line" in out
 
 
-def test_the_solved_skeleton_passes(tmp_path, capsys):
-    assert cli.main(["grade", str(solved_skeleton(tmp_path))]) == 0
-    assert "score: 8/8: all classes pass" in capsys.readouterr().out
-    assert cli.main(["grade", str(solved_skeleton(tmp_path)), "--json"]) == 0
-    result = json.loads(capsys.readouterr().out)
-    assert result["passed"] and result["score"] == result["total"] == 8
-    assert {row["name"] for row in result["classes"]} == set(grade.CORE)
+def test_gradescope_results(tmp_path):
+    results = tmp_path / "results.json"
+    assert cli.main(["grade", str(HONEST), "--classes", "Affine,ReLU", "--gradescope",
+                     str(results), "--points", "Affine=3,ReLU=2"]) == 0
+    written = json.loads(results.read_text())
+    assert set(written) == {"score", "execution_time", "output", "tests"}
+    assert written["score"] == 5 and written["execution_time"] > 0
+    assert [(t["name"], t["score"], t["max_score"], t["status"], t["visibility"])
+            for t in written["tests"]] == [("Affine", 3, 3, "passed", "visible"),
+                                           ("ReLU", 2, 2, "passed", "visible")]
+    assert all(isinstance(t["output"], str) and t["output"] for t in written["tests"])
 
 
-STUDENT = '''
-import numpy as np
-import minnet.layers
-
-print("importing!")
-
-class ReLU(minnet.layers.ReLU):
-    def backward(self, dout):
-        return dout * self.mask * (1 / len([]))
-
-class Sigmoid(minnet.layers.Sigmoid):
-    def backward(self, dout):
-        while True:
-            pass
-
-class Tanh(minnet.layers.Tanh):
-    def backward(self, dout):
-        for _ in range(5000):
-            print("debugging", dout.shape)
-        return dout * (1 - self.out**2)
-
-class Dropout(minnet.layers.Dropout):
-    def backward(self, dout):
-        return (dout * self.mask).tolist()
-
-class Affine(minnet.layers.Affine):
-    def backward(self, dout):
-        self.grads = {"W": self.x.T @ dout}
-        return dout @ self.params["W"].T
-
-class SoftmaxLoss(minnet.losses.SoftmaxLoss):
-    def backward(self):
-        try:
-            while True:
-                pass
-        except Exception:
-            return 0
-'''
+def test_json_on_stdout_is_one_document_and_nothing_else(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "minnet", "grade", str(HONEST), "--json",
+                             "--classes", "ReLU,MSELoss"], capture_output=True, text=True,
+                            timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["score"] == 2 and [c["name"] for c in document["classes"]] == \
+        ["ReLU", "MSELoss"]
+    assert document["classes"][0]["tests"][0]["name"] == "ReLU() on x of shape (1, 4)"
 
 
-def test_misbehaving_student_code_is_reported_per_class(tmp_path):
-    path = tmp_path / "student.py"
-    path.write_text(STUDENT)
-    before = (list(sys.path), set(sys.modules), np.random.get_state()[1].copy())
-    result = grade.grade(path, time_limit=0.5)
-    rows = {row.name: row for row in result.rows}
-    assert rows["ReLU"].problem == "raised" and "ZeroDivisionError" in rows["ReLU"].hint
-    assert "student.py line" in rows["ReLU"].hint
-    assert rows["Sigmoid"].problem == "time limit"
-    assert rows["SoftmaxLoss"].problem == "time limit"  # `except Exception` cannot hide it
-    assert rows["Tanh"].passed and rows["Tanh"].printed > 5000 * 10
-    assert rows["Dropout"].problem == "raised"
-    assert "expected a numpy array of floats, got a list" in rows["Dropout"].hint
-    assert rows["Affine"].problem == "raised" and "'b'" in rows["Affine"].hint
-    assert rows["MSELoss"].problem == "missing"
-    assert rows["SigmoidCrossEntropy"].problem == "missing"
-    assert result.printed_on_import == len("importing!\n")  # counted, not shown
-    assert "importing the file printed 11 characters" in result.format()
-    after = (list(sys.path), set(sys.modules), np.random.get_state()[1])
-    assert before[0] == after[0] and before[1] == after[1]
-    assert np.array_equal(before[2], after[2])
+def test_a_whole_class_gives_a_gradebook(tmp_path, capsys):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    (folder / "ann.py").write_text(HONEST.read_text())
+    (folder / "ben.py").write_text(HONEST.read_text().replace(
+        "return dout * (1 - self.t * self.t)", "return dout * (1 - self.t)"))
+    (folder / "cai").mkdir()
+    (folder / "cai" / "work.py").write_text(HONEST.read_text())
+    (folder / "dee").mkdir()  # nothing to grade in it: a row with the reason, and the run goes on
+    (folder / "notes.txt").write_text("not a submission")
+    gradebook, details = tmp_path / "gradebook.csv", tmp_path / "all.json"
+    assert cli.main(["grade", "--all", str(folder), "--jobs", "2", "--csv", str(gradebook),
+                     "--json", str(details), "--classes", "Tanh,ReLU",
+                     "--points", "Tanh=2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len([line for line in out if line.startswith("[")]) == 5
+    assert out[-1].startswith("graded 5 submission(s)")
+    with gradebook.open(newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["student", "score", "max_score", "Tanh", "ReLU", "notes"]
+    table = {row[0]: row[1:] for row in rows[1:]}
+    assert table["ann"][:4] == ["3", "3", "2", "1"] and table["cai"][:4] == ["3", "3", "2", "1"]
+    assert table["ben"][0] == table["ben"][3] == "1" and table["ben"][2] == "0"
+    assert table["dee"][:2] == ["0", "3"] and "holds 0 .py or .ipynb files" in table["dee"][4]
+    assert "not a .py file" in table["notes"][4]
+    everything = json.loads(details.read_text())
+    assert [g["student"] for g in everything] == ["ann", "ben", "cai", "dee", "notes"]
 
 
-def test_a_file_that_does_not_import_fails_every_class(tmp_path, capsys):
-    path = tmp_path / "broken.py"
-    path.write_text("class Affine(:\n    pass\n")
-    result = grade.grade(path, classes=["Affine", "ReLU"])
-    assert [row.problem for row in result.rows] == ["raised", "raised"]
-    assert "SyntaxError" in result.rows[0].hint
-    path.write_text("raise SystemExit(3)\n")
-    assert "SystemExit" in grade.grade(path, classes=["ReLU"]).rows[0].hint
-
-
-def test_grade_command_usage_errors(tmp_path, capsys):
-    for argv in (["grade"], ["grade", str(tmp_path / "nothere.py")],
-                 ["grade", "--reference", "--classes", "Conv2D"],
-                 ["grade", "--reference", "--time-limit", "0"]):
-        with pytest.raises(SystemExit) as exit_info:
-            cli.main(argv)
-        assert exit_info.value.code == 2
+@pytest.mark.parametrize("argv, message", [
+    (["grade"], "give one submission FILE"),
+    (["grade", "nothere.py"], "no such file or folder"),
+    (["grade", "--reference", "--classes", "Conv3D"], "--classes: unknown Conv3D"),
+    (["grade", "--reference", "--time-limit", "0"], "--time-limit must be positive"),
+    (["grade", "--reference", "--points", "Affine=x"], "must be NAME=NUMBER"),
+    (["grade", "--reference", "--points", "Afine=2"], "unknown class 'Afine'"),
+    (["grade", "--reference", "--csv", "out.csv"], "use it with --all DIR"),
+    (["grade", "--all", "nowhere"], "--all: no such folder"),
+])
+def test_usage_errors_name_the_problem(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert "nothere.py" in err and "Conv2D" in err
+    assert message in err and "usage: minnet grade" in err
+
+
+def test_a_folder_of_submissions_is_not_mistaken_for_a_missing_file(tmp_path, capsys):
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text(HONEST.read_text())
+    with pytest.raises(SystemExit):
+        cli.main(["grade", str(tmp_path)])
+    assert f"use --all {tmp_path}" in capsys.readouterr().err
+    assert cli.main(["grade", str(tmp_path), "--file", "a.py", "--classes", "ReLU"]) == 0
+    assert "score: 1/1" in capsys.readouterr().out
+
+
+def test_the_reference_command():
     assert cli.main(["grade", "--reference", "--classes", "Affine,Tanh"]) == 0
-    assert "score: 2/2" in capsys.readouterr().out
+
+
+def test_the_wire_refuses_anything_but_json_and_plain_arrays():
+    message = {"a": np.arange(6.0).reshape(2, 3), "b": [1, "two", {"c": np.array([True])}]}
+    back = wire.decode(wire.encode(message)[8:])
+    assert np.array_equal(back["a"], message["a"]) and back["b"][1] == "two"
+    assert back["b"][2]["c"].dtype == bool
+    with pytest.raises(TypeError, match="dtype object"):
+        wire.encode({"x": np.array([object()])})
+    good = wire.encode({"x": np.zeros(3)})[8:]
+    for bad in (b"\x00" * 4, good[:-1], good + b"\x00", b"\x00" * 7 + b"\x05{}}}}",
+                good.replace(b"float64", b"object\x20")):
+        with pytest.raises(wire.Garbage):
+            wire.decode(bad)
+    with pytest.raises(wire.Garbage, match="announced"):
+        wire.frame_length((1 << 40).to_bytes(8, "big"))
+
+
+def test_the_gradescope_script_in_the_assignments_readme(tmp_path):
+    """run_autograder, as the README shows it, in a fake /autograder tree."""
+    readme = (SKELETON.parent / "README.md").read_text()
+    script = readme.split("and `run_autograder` grades")[1].split("```bash\n")[1].split("```")[0]
+    root = tmp_path / "autograder"
+    for folder in ("submission", "results", "venv/bin"):
+        (root / folder).mkdir(parents=True)
+    minnet_command = root / "venv" / "bin" / "minnet"
+    minnet_command.write_text(f'#!/bin/sh\nexec {sys.executable} -m minnet "$@"\n')
+    minnet_command.chmod(0o755)
+    run = root / "run_autograder"
+    run.write_text(script.replace("root=/autograder", f"root={root}"))
+    results = root / "results" / "results.json"
+
+    (root / "submission" / "my_layers.py").write_text(HONEST.read_text())
+    subprocess.run(["bash", str(run)], check=True, timeout=300, capture_output=True)
+    written = json.loads(results.read_text())
+    assert written["score"] == 11 and len(written["tests"]) == 8  # Affine 3, SoftmaxLoss 2
+    assert {t["status"] for t in written["tests"]} == {"passed"}
+
+    (root / "submission" / "my_layers.py").unlink()  # a student who uploaded the wrong file
+    (root / "submission" / "mylayers.py").write_text(HONEST.read_text())
+    subprocess.run(["bash", str(run)], check=True, timeout=300, capture_output=True)
+    written = json.loads(results.read_text())
+    assert written["score"] == 0 and {t["status"] for t in written["tests"]} == {"failed"}
+    assert "has no file my_layers.py" in written["output"]

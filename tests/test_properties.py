@@ -11,7 +11,7 @@ from minnet import (SGD, Affine, Dropout, MSELoss, Net, ReLU, Sigmoid, SigmoidCr
                     SoftmaxLoss, Tanh, bugs)
 from minnet.checker import check_net
 from minnet.params import dictionary_to_vector, vector_to_dictionary
-from minnet.quiz import quiz_net
+from minnet.course.quiz import quiz_net
 
 ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
 LOSSES = {"softmax": SoftmaxLoss, "sigmoid": SigmoidCrossEntropy, "mse": MSELoss}

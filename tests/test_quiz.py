@@ -3,7 +3,7 @@ import subprocess
 import sys
 
 from minnet import bugs
-from minnet.quiz import make_quiz, run_quiz
+from minnet.course.quiz import make_quiz, run_quiz
 
 
 def test_the_same_seed_gives_the_same_quiz():

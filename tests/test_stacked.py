@@ -5,7 +5,7 @@ import pytest
 from minnet import RNN, Dropout, Net, TemporalSoftmaxLoss, TimeAffine, bugs
 from minnet.checker import check_net
 from minnet.checker.stacked import StackedLoss, stackable
-from minnet.quiz import quiz_loss, quiz_net
+from minnet.course.quiz import quiz_loss, quiz_net
 
 
 def assert_same(fast, plain):

@@ -24,7 +24,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minnet
-import minnet.bugs
 from minnet.checker import NondeterministicForwardError, difference, relative_error
 from minnet.datasets import make_moons
 

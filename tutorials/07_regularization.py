@@ -24,7 +24,6 @@ import os
 import numpy as np
 
 import minnet
-import minnet.bugs
 from minnet.datasets import load_digits, standardize
 
 FAST = os.environ.get("MINNET_FAST") == "1"  # the test suite runs every lesson quickly

@@ -28,7 +28,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minnet
-import minnet.bugs
 import minnet.plot
 from minnet.datasets import load_digits, standardize, train_test_split
 

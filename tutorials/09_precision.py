@@ -23,7 +23,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minnet
-import minnet.bugs
 import minnet.plot
 from minnet.checker import band, relative_error
 from minnet.datasets import load_iris, standardize

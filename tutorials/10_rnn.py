@@ -22,7 +22,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minnet
-import minnet.bugs
 import minnet.plot
 
 FAST = os.environ.get("MINNET_FAST") == "1"  # the test suite runs every lesson quickly

@@ -22,8 +22,6 @@ import os
 import numpy as np
 
 import minnet
-import minnet.bugs
-import minnet.quiz
 from minnet.checker import relative_error
 
 FAST = os.environ.get("MINNET_FAST") == "1"  # the test suite runs every lesson quickly

@@ -16,8 +16,12 @@ of each copy is the mean of its rows' sample losses. Dropout reuses the very mas
 the unperturbed pass in every copy, and kink states (ReLU's mask) are compared copy
 by copy with the unperturbed pass.
 
-Only minnet's own layers are stacked: they treat every row on its own. Any other
-layer (a student's, say) makes check_net use the plain loop instead.
+Only layers known to treat every row on its own are stacked: minnet's own, and any
+layer that says so with `samplewise = True` (the grader's proxies for a student's
+Affine, say, whose forward then runs once per stacked chunk in the grading child).
+Any other layer makes check_net use the plain loop instead. The loss must give the
+loss of each copy: minnet's losses through sample_losses, a proxy through
+forward_each(scores stacked by copy, y).
 """
 import numpy as np
 
@@ -30,9 +34,11 @@ VALUES_PER_PASS = 1 << 17
 
 
 def stackable(net):
-    """Whether StackedLoss can evaluate this net (every layer one of minnet's own)."""
-    return (all(type(layer) in ROW_WISE for layer in net.layers)
-            and hasattr(net.loss_fn, "sample_losses"))
+    """Whether StackedLoss can evaluate this net: every layer treats each row on its own,
+    and the loss can give the loss of each stacked copy."""
+    return (all(type(layer) in ROW_WISE or getattr(layer, "samplewise", False) is True
+                for layer in net.layers)
+            and (hasattr(net.loss_fn, "sample_losses") or hasattr(net.loss_fn, "forward_each")))
 
 
 class StackedLoss:
@@ -143,8 +149,11 @@ class StackedLoss:
         """The data loss of each of P stacked copies, running layers j, j+1, ... on them."""
         for j in range(j, len(self.net.layers)):
             out = self._stacked_forward(self.net.layers[j], j, out, P, crossed)
+        loss = self.net.loss_fn
+        if not hasattr(loss, "sample_losses"):  # the loss of each copy, one copy at a time
+            return np.asarray(loss.forward_each(out.reshape((P, self.N) + out.shape[1:]), self.y))
         y = np.broadcast_to(self.y, (P,) + self.y.shape).reshape((P * self.N,) + self.y.shape[1:])
-        return self.net.loss_fn.sample_losses(out, y).reshape(P, self.N).mean(axis=1)
+        return loss.sample_losses(out, y).reshape(P, self.N).mean(axis=1)
 
     def _part(self, data, reg):
         return {"total": data + reg, "data": data, "reg": reg}[self.part] * self.scale
@@ -208,6 +217,9 @@ class StackedLoss:
                 rows, cols = np.unravel_index(flat, layer.params["W"].shape)
                 out[picks, ..., cols] += deltas.reshape(shape) * np.moveaxis(x[..., rows], -1, 0)
             return out.reshape((P * base.shape[0],) + base.shape[1:])
+        if hasattr(layer, "forward_perturbed"):  # it runs them all in one call
+            outs, _ = layer.forward_perturbed(x, list(zip([key] * P, flat, deltas)))
+            return np.asarray(outs).reshape((P * base.shape[0],) + base.shape[1:])
         # Any other layer with parameters (RNN): run it once per perturbation.
         moves = np.zeros((P,) + layer.params[key].shape)
         moves.reshape(P, -1)[np.arange(P), flat] = deltas

@@ -16,7 +16,7 @@ from types import MethodType
 
 import numpy as np
 
-from . import layers, losses
+from .. import layers, losses
 
 
 @dataclass(frozen=True)

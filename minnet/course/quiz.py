@@ -11,10 +11,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import bugs
-from .checker import check_net
-from .layers import RNN, Affine, Dropout, ReLU, Sigmoid, Tanh, TimeAffine
-from .losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss, TemporalSoftmaxLoss
-from .net import Net
+from ..checker import check_net
+from ..layers import RNN, Affine, Dropout, ReLU, Sigmoid, Tanh, TimeAffine
+from ..losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss, TemporalSoftmaxLoss
+from ..net import Net
 
 LOSSES = {"SoftmaxLoss": SoftmaxLoss, "SigmoidCrossEntropy": SigmoidCrossEntropy,
           "MSELoss": MSELoss, "TemporalSoftmaxLoss": TemporalSoftmaxLoss}

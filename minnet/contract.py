@@ -1,0 +1,105 @@
+"""The two contracts every part of minnet is written against: `Layer` and `Loss`.
+
+They live in a module of their own, which imports nothing, so that the
+autograder can give a student's code these base classes without minnet's reference
+layers (see minnet.course.grade).
+"""
+
+
+class Layer:
+    """The layer contract, shared by every layer in minnet.
+
+    - Data is row-major: a batch has shape (N, D), one sample per row.
+    - `params`: dict of short name -> ndarray, the trainable tensors (Affine has
+      "W" of shape (D, M) and "b" of shape (M,)); `{}` for layers without any.
+    - `forward(x) -> out`: computes the output for the batch x and remembers
+      whatever backward will need.
+    - `backward(dout) -> dx`: takes dout = dL/dout (shaped like out) and returns
+      dx = dL/dx (shaped like x). It stores the parameter gradients in `grads`, a
+      dict with exactly the keys of `params`, as fresh arrays overwritten at every
+      backward (never accumulated).
+    - `training`: True for a new layer; Dropout behaves differently when it is
+      False. `Net.train()` / `Net.eval()` switch every layer of a Net.
+    - `needs_dx`: True for a new layer. A Net sets it to False on its first layer,
+      whose dx nobody uses; backward may then return None instead of dx (Affine
+      does, which saves a matrix product as large as its forward's).
+    - `weights`: the names in `params` that L2 regularization applies to (weight
+      matrices; biases are left out by the usual convention).
+    - `kink_state()`: for layers with kinks, points where the derivative jumps
+      (ReLU at 0), which side of each kink the last forward's input fell on;
+      None for smooth layers. The gradient checker compares it between the
+      evaluations at x + h and x - h to spot when a step crossed a kink.
+
+    Every layer also works on complex arrays, so that the complex-step method
+    can differentiate a whole Net: decisions (like ReLU's x > 0) look at the real
+    part only, and nothing uses abs() or comparisons that would drop the
+    imaginary part.
+    """
+
+    weights = ()
+
+    def __init__(self):
+        self.params = {}
+        self.grads = {}
+        self.training = True
+        self.needs_dx = True
+
+    def forward(self, x):
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
+
+    def backward(self, dout):
+        raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
+
+    def kink_state(self):
+        return None
+
+    def config(self):
+        """The constructor arguments that rebuild this layer (used by Net.save)."""
+        return {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+    def _cached(self, name):
+        """Return what forward remembered, or say clearly that forward must come first."""
+        value = getattr(self, name, None)
+        if value is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward was called before forward: "
+                "call forward(x) first, then backward(dout)")
+        return value
+
+
+class Loss:
+    """The loss contract, shared by every loss in minnet.
+
+    - `forward(scores, y) -> loss`: the loss averaged over the batch, a float
+      (complex when the scores are, for the complex-step method). It remembers
+      what backward needs.
+    - `backward() -> dscores`: dL/dscores, shaped like scores.
+    - `sample_losses(scores, y) -> (N,)`: the loss of each sample; forward is their
+      mean. It remembers nothing (the fast gradient check uses it on many copies of
+      the batch at once).
+    - `predict(scores) -> predictions`: what the scores say (class labels, or
+      the values themselves for regression).
+    """
+
+    def forward(self, scores, y):
+        raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
+
+    def backward(self):
+        raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
+
+    def predict(self, scores):
+        raise NotImplementedError(f"{type(self).__name__}.predict is not implemented")
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    def _cached(self, name):
+        value = getattr(self, name, None)
+        if value is None:
+            raise RuntimeError(f"{type(self).__name__}.backward was called before forward: "
+                               "call forward(scores, y) first")
+        return value

@@ -1,0 +1,260 @@
+"""The tests of one class: forward against minnet's reference, inputs left alone, and
+backward against minnet's checker.
+
+Every test builds its own objects with `make(*args, **kwargs)` (the submission's
+class: a proxy into the grading child, or a trusted class in this process) and
+minnet's reference class with the same arguments and the same parameter values,
+draws its input from the grading rng, and returns a TestResult. Nothing here trusts a
+number the submission computes about itself: outputs are compared with minnet's,
+gradients with numerical derivatives computed here.
+"""
+import numpy as np
+
+from ...checker import check_layer, check_loss, check_net
+from ...checker.compare import relative_error
+from ...net import Net
+from .result import TestResult
+from .table import ENTRIES, LayerCase, labels_for
+
+FORWARD_RTOL = 1e-10   # forward must match minnet's reference this closely, relatively
+PARAM_SCALE = 0.5      # parameters are drawn as PARAM_SCALE * N(0, 1), biases included
+
+
+def describe(entry, case):
+    """A test's name, as the report shows it."""
+    if hasattr(case, "x_shape"):
+        args = ", ".join([repr(a) for a in case.args] +
+                         [f"{k}={v!r}" for k, v in case.kwargs.items()])
+        mode = "" if case.training else " in eval mode"
+        return f"{entry.name}({args}){mode} on x of shape {case.x_shape}"
+    if hasattr(case, "scores_shape"):
+        return f"{entry.name} on scores of shape {case.scores_shape}"
+    names = [name for name, _, _ in case.layers] + [case.loss]
+    return f"{entry.name} inside a Net ({' -> '.join(names)}), X of shape {case.X_shape}"
+
+
+def layer_case(entry, case, make, rng, seed):
+    """forward(x) against the reference, x unchanged, then check_layer on backward."""
+    layer = make(*case.args, **case.kwargs)
+    reference = entry.reference(*case.args, **case.kwargs)
+    layer.training = reference.training = case.training
+    _same_params(layer, reference, rng)
+    x = entry.inputs(rng, case.x_shape)
+    problems = []
+    out = _output(layer.forward, x, f"{entry.name}.forward", problems)
+    if out is None:
+        return _result(problems)
+    if entry.forward == "reference":
+        _compare(problems, f"{entry.name}.forward(x)", out, reference.forward(x.copy()))
+    elif not isinstance(out, np.ndarray) or out.shape != x.shape:
+        _compare(problems, f"{entry.name}.forward(x)", out, x)
+    else:
+        wrong = entry.forward(case, x, out)
+        if wrong:
+            problems.append(("wrong forward", wrong))
+    dout = rng.standard_normal(np.shape(out))
+    _output(layer.backward, dout, f"{entry.name}.backward", problems, name="dout")
+    report = _checked(problems, check_layer, layer, x, dout, seed=seed)
+    return _result(problems, report)
+
+
+def loss_case(entry, case, make, rng, seed):
+    """forward(scores, y) against the reference (the batch mean), then check_loss."""
+    loss = make()
+    scores = 2 * entry.inputs(rng, case.scores_shape)
+    y = entry.targets(rng, case.scores_shape)
+    problems = []
+    given_scores, given_y = scores.copy(), y.copy()
+    value = loss.forward(given_scores, given_y)
+    _unchanged(problems, f"{entry.name}.forward", "scores", scores, given_scores)
+    _unchanged(problems, f"{entry.name}.forward", "y", y, given_y)
+    expected = entry.reference().forward(scores.copy(), y.copy())
+    _compare_loss(problems, entry.name, value, expected, len(scores))
+    report = _checked(problems, check_loss, loss, scores, y, seed=seed)
+    return _result(problems, report)
+
+
+def net_case(entry, case, make, rng, seed):
+    """The class inside a small Net of minnet's classes: its input left alone, the loss
+    against the all-minnet twin of the net, then check_net on every parameter."""
+    def build(own):
+        layers = [make(*args, **kwargs) if own and name == entry.name
+                  else ENTRIES[name].reference(*args, **kwargs)
+                  for name, args, kwargs in case.layers]
+        loss = make() if own and case.loss == entry.name else ENTRIES[case.loss].reference()
+        return layers, loss
+
+    (layers, loss), (twin_layers, twin_loss) = build(True), build(False)
+    for layer, twin in zip(layers, twin_layers):
+        _same_params(layer, twin, rng)
+    net, twin = Net(layers, loss, reg=0.1), Net(twin_layers, twin_loss, reg=0.1)
+    X = rng.standard_normal(case.X_shape)
+    y = labels_for(case.labels, rng, case.X_shape[:-1] + (case.classes,))
+    problems = []
+    # Layer by layer first: what does the class do with what reaches it in the net?
+    out = np.asarray(X, dtype=np.float64)
+    for (name, args, kwargs), layer in zip(case.layers, layers):
+        if name != entry.name:
+            out = layer.forward(out)
+            continue
+        x = out
+        out = _output(layer.forward, x, f"{name}.forward, inside the net,", problems)
+        if entry.forward != "reference" and isinstance(out, np.ndarray) and out.shape == x.shape:
+            wrong = entry.forward(LayerCase(args, x.shape, kwargs), x, out)
+            if wrong:
+                problems.append(("wrong forward", f"inside the net: {wrong}"))
+    if case.loss == entry.name:
+        given_scores, given_y = out.copy(), y.copy()
+        loss.forward(given_scores, given_y)
+        _unchanged(problems, f"{entry.name}.forward, inside the net,", "scores", out,
+                   given_scores)
+        _unchanged(problems, f"{entry.name}.forward, inside the net,", "y", y, given_y)
+    if entry.forward == "reference":
+        found = len(problems)
+        _compare_loss(problems, "net.loss", net.loss(X, y), twin.loss(X, y), None)
+        if len(problems) > found and net.data_loss == twin.data_loss:
+            problems[-1] = ("wrong forward", _regularization(layers, twin_layers, net, twin))
+    report = _checked(problems, check_net, net, X, y, seed=seed)
+    return _result(problems, report)
+
+
+def property_case(test, make, rng):
+    message = test(make, rng)
+    return TestResult("", message is None, "" if message is None else "wrong behaviour",
+                      message or "")
+
+
+# -- the pieces --------------------------------------------------------------------------
+
+def _checked(problems, check, *args, **kwargs):
+    """check(*args, **kwargs), the checker's report; if the checker refuses what the
+    class returns (a wrong shape or type), that goes into problems and None comes back."""
+    try:
+        return check(*args, **kwargs)
+    except (TypeError, ValueError, RuntimeError, ArithmeticError) as error:
+        if not problems:
+            problems.append(("raised", f"{type(error).__name__}: {error}"))
+        return None
+
+
+def _regularization(layers, twin_layers, net, twin):
+    """Why the data losses agree but the regularization terms do not, in words."""
+    for layer, reference in zip(layers, twin_layers):
+        if tuple(getattr(layer, "weights", ())) != tuple(reference.weights):
+            return (f"net.reg_loss is {net.reg_loss:.10g}, minnet's reference gives "
+                    f"{twin.reg_loss:.10g}: L2 regularization applies to the params named in "
+                    f"the class's `weights`, and {type(layer).__name__}.weights is "
+                    f"{tuple(getattr(layer, 'weights', ()))!r} where minnet's is "
+                    f"{tuple(reference.weights)!r}")
+    return f"net.reg_loss is {net.reg_loss:.10g}, minnet's reference gives {twin.reg_loss:.10g}"
+
+
+def _same_params(layer, reference, rng):
+    """Give the submission's layer and the reference the same random parameters."""
+    values = {key: PARAM_SCALE * rng.standard_normal(np.shape(value))
+              for key, value in reference.params.items()}
+    name = type(layer).__name__
+    params = getattr(layer, "params", None)
+    if not isinstance(params, dict) or set(params) != set(values):
+        keys = sorted(params) if isinstance(params, dict) else type(params).__name__
+        raise ValueError(f"{name}.params must be a dict with the keys {sorted(values)}, got "
+                         f"{keys}")
+    for key, value in values.items():
+        if np.shape(params[key]) != value.shape:
+            raise ValueError(f"{name}.params[{key!r}] must have shape {value.shape}, got "
+                             f"{np.shape(params[key])}")
+        params[key] = value
+        reference.params[key] = value.copy()
+
+
+def _output(method, array, what, problems, name="x"):
+    """method(copy of array); records in problems if the call changed its argument."""
+    given = array.copy()
+    out = method(given)
+    _unchanged(problems, what, name, array, given)
+    return out
+
+
+def _unchanged(problems, what, name, before, after):
+    if isinstance(after, np.ndarray) and (after.shape != np.shape(before) or
+                                          not np.array_equal(after, before, equal_nan=True)):
+        changed = np.argwhere(after != before)[0] if after.shape == np.shape(before) else None
+        where = "" if changed is None else (
+            f": {name}{[int(i) for i in changed]} went from {before[tuple(changed)]:.6g} to "
+            f"{after[tuple(changed)]:.6g}")
+        problems.append(("changed its input", f"{what} changed its input {name} in place"
+                         f"{where}; the caller still needs it: compute a new array (x = x * m, "
+                         f"not x *= m)"))
+
+
+def _compare(problems, what, out, expected):
+    """A forward output against minnet's, within FORWARD_RTOL of its largest value."""
+    if not isinstance(out, np.ndarray):
+        problems.append(("wrong forward", f"{what} returned a {type(out).__name__}, not a "
+                                          "numpy array"))
+    elif out.shape != expected.shape:
+        hint = ""
+        if out.size == expected.size:
+            hint = (": the right values with a wrong shape (np.squeeze and reshape drop or "
+                    "move axes of size 1)")
+        problems.append(("wrong forward", f"{what} returned shape {out.shape}, expected "
+                                          f"{expected.shape}{hint}"))
+    else:
+        scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-300)
+        error = np.abs(out - expected)
+        if not np.all(np.isfinite(out)) or error.max(initial=0.0) > FORWARD_RTOL * scale:
+            i = tuple(int(k) for k in np.unravel_index(np.nanargmax(
+                np.where(np.isfinite(error), error, np.inf)), error.shape))
+            problems.append(("wrong forward", f"{what}: at {list(i)} yours is {out[i]:.6g}, "
+                             f"minnet's reference gives {expected[i]:.6g} (off by "
+                             f"{error[i] / scale:.1e} of the output's largest value)"))
+
+
+def _compare_loss(problems, what, value, expected, N):
+    value = np.asarray(value)
+    if value.size != 1 or value.dtype.kind not in "biuf":
+        problems.append(("wrong forward", f"{what} must return one number (the loss), got "
+                                          f"an array of shape {value.shape}"))
+        return
+    value = float(value.reshape(()))
+    if abs(value - expected) <= FORWARD_RTOL * max(abs(expected), 1e-300):
+        return
+    hint = ""
+    if N and N > 1 and abs(value - N * expected) <= 1e-8 * abs(N * expected):
+        hint = (f": {N} times the right value for a batch of {N}, the sum over the batch "
+                "instead of its mean")
+    problems.append(("wrong forward", f"{what} returned {value:.10g}; minnet's reference "
+                                      f"gives {expected:.10g}{hint}"))
+
+
+def _result(problems, report=None):
+    """A TestResult from the problems found and the gradient check's report."""
+    worst = None
+    if report is not None:
+        errors = [row.max_rel_error for row in report.rows if row.checked]
+        worst = max(errors) if errors else None
+        if not report.passed:
+            problems.append(("wrong gradient", diagnose(report[report.failed[0]])))
+    if not problems:
+        return TestResult("", True, max_rel_error=worst)
+    return TestResult("", False, problems[0][0], "; ".join(m for _, m in problems), worst)
+
+
+def diagnose(row):
+    """What a failing row's numbers say, in words."""
+    a, n = np.asarray(row.analytic, dtype=float), np.asarray(row.numerical, dtype=float)
+    tensor = "d" + row.name if row.name != "scores" else "dscores"
+    if not np.any(a) and np.any(n):
+        return f"{tensor} is all zeros, but the loss does change with {row.name}"
+    index, worst_a, worst_n = row.worst[0]
+    where = f"worst at {tensor}{list(index)}: yours {worst_a:.6g}, numerical {worst_n:.6g}"
+    scale = max(np.abs(a).max(), np.abs(n).max())
+    big = np.abs(n) > 1e-3 * scale
+    ratio = float(np.median(a[big] / n[big])) if np.any(big) else 0.0
+    if ratio and np.all(np.abs(a - ratio * n) <= 1e-4 * scale):
+        if abs(ratio + 1) < 1e-3:
+            return f"{tensor} has the wrong sign everywhere ({where})"
+        return (f"{tensor} is {ratio:.4g} times the right value everywhere: a constant factor "
+                f"too many or too few ({where})")
+    wrong = int(np.sum(relative_error(a, n) > 1e-4))
+    return f"{wrong} of the {a.size} entries of {tensor} checked are wrong; {where}"

@@ -1,0 +1,233 @@
+"""Grading: every test of every class, points and partial credit.
+
+`grade_submission` grades a student's file (or notebook) in grading children (see
+sandbox.py); `grade_classes` grades trusted classes in this process (minnet's own,
+or the bug catalogue's), with the very same tests. Either way a class's tests all
+run, and the class earns its points times the fraction it passed.
+"""
+import time
+import zlib
+
+import numpy as np
+
+from . import cases
+from .notebook import read_submission
+from .result import ClassGrade, Grade, TestResult
+from .sandbox import ChildLost, Limits, Session, StudentRaised
+from .table import CORE, ENTRIES, OPTIONAL
+
+DEFAULT_SEED = 0
+
+
+def grade_submission(path, classes=None, *, file=None, points=None, seed=DEFAULT_SEED,
+                     limits=Limits(), student=None):
+    """Grade the contract classes a student's .py or .ipynb file defines; returns a Grade.
+
+    path: a .py or .ipynb file (copied alone), or a folder (copied whole, with the
+        student's helper modules) whose file to grade is `file` or its only .py/.ipynb
+    classes: the contract names to grade; default: the feed-forward ones (CORE) and
+        those of OPTIONAL the file defines
+    points: dict name -> points (default 1 per class)
+    seed: draws the shapes and values of every test (an instructor may keep it secret)
+    limits: what each grading child may use (sandbox.Limits)
+    student: the id the grade carries (default: the file's stem or the folder's name)
+    """
+    start = time.perf_counter()
+    submission = read_submission(path, file)
+    names = list(classes) if classes is not None else list(CORE + OPTIONAL)
+    _check_names(names)
+    grade = Grade(student or submission.student, str(path), notes=list(submission.notes))
+    session = Session(submission.folder, submission.file, submission.module, names, limits)
+    try:
+        try:
+            session.start()
+            origins = session.origins
+        except ChildLost as lost:
+            origins, session.import_error = {}, lost
+        if classes is None:  # the optional classes only when the file defines them
+            names = [n for n in names if n in CORE or origins.get(n, {}).get("found")]
+        for name in names:
+            grade.classes.append(_grade_in_session(session, name, origins, points, seed))
+        if session.printed_on_import:
+            grade.notes.append(f"importing the file printed {session.printed_on_import} "
+                               "characters (not shown)")
+        created = session.created_files()
+        if created:
+            grade.notes.append(f"the submission wrote files in its own folder: "
+                               f"{', '.join(created[:5])}" + (" ..." if len(created) > 5 else ""))
+        if session.refused:
+            refused = list(dict.fromkeys(session.refused))
+            grade.notes.append(f"refused {len(session.refused)} operation(s) the grader "
+                               f"does not allow: {'; '.join(refused[:3])}")
+    finally:
+        session.close()
+    for result in grade.classes:
+        result.hint = submission.locate(result.hint)
+        for test in result.tests:
+            test.message = submission.locate(test.message)
+    grade.seconds = time.perf_counter() - start
+    return grade
+
+
+def _grade_in_session(session, name, origins, points, seed):
+    entry = ENTRIES[name]
+    result = ClassGrade(name, _points(points, name))
+    origin = origins.get(name, {"found": False})
+    if session.import_error is None and not origin.get("found"):
+        result.problem, result.hint = "missing", f"the file defines no class {name}"
+        return result
+    if session.import_error is None and not origin.get("own"):
+        result.problem = "not its own"
+        result.hint = (f"{name} is not defined by the submission: its code comes from "
+                       f"{origin.get('where')}")
+        return result
+    printed = session.printed
+    try:
+        try:
+            session.begin()  # a fresh child if the last one was lost: the file is imported again
+        except ChildLost as lost:
+            session.import_error = lost
+        if session.import_error is not None:
+            error = session.import_error
+            result.problem = error.problem if isinstance(error, ChildLost) else "import failed"
+            result.hint = f"importing the file failed: {_words(error)}"
+            return result
+
+        def make(*args, **kwargs):
+            return session.new(name, args, kwargs, entry.attributes, loss=entry.loss,
+                               samplewise=entry.samplewise)
+
+        _run_tests(entry, make, seed, result, session.limits)
+    except ChildLost as lost:
+        result.problem, result.hint = lost.problem, f"{_now(result)}{lost}"
+        session.end_child()
+    finally:
+        result.printed = session.printed - printed
+    return result
+
+
+def ungradable(student, source, classes, points, reason):
+    """The Grade of a submission that could not be graded at all: zero, and why."""
+    return Grade(student, str(source),
+                 [ClassGrade(name, _points(points, name), problem="not graded", hint=reason)
+                  for name in classes or CORE], notes=[f"not graded: {reason}"])
+
+
+def grade_classes(classes, names=None, *, points=None, seed=DEFAULT_SEED, source="classes"):
+    """Grade trusted classes in this process (minnet's own, or buggy_class ones).
+
+    classes: dict contract name -> class; names: which to grade (default: the core
+    ones and whichever optional ones `classes` holds). Never pass a student's code:
+    grade_submission runs that where it cannot reach the grade.
+    """
+    start = time.perf_counter()
+    if names is None:
+        names = [n for n in CORE + OPTIONAL if n in CORE or isinstance(classes.get(n), type)]
+    _check_names(names)
+    grade = Grade(source, source)
+    for name in names:
+        result = ClassGrade(name, _points(points, name))
+        cls = classes.get(name)
+        if not isinstance(cls, type):
+            result.problem, result.hint = "missing", f"no class {name}"
+        else:
+            _run_tests(ENTRIES[name], cls, seed, result)
+        grade.classes.append(result)
+    grade.seconds = time.perf_counter() - start
+    return grade
+
+
+def tests_of(entry, seed):
+    """Every test of a class: (name, run(make)) with run returning a TestResult.
+
+    The shapes and values come from the grading seed and the class's name, so adding
+    a class to the table changes no other class's tests.
+    """
+    rng = np.random.default_rng([seed, zlib.crc32(entry.name.encode())])
+    kind = cases.loss_case if entry.loss else cases.layer_case
+    tests = []
+    for k, case in enumerate(entry.cases(rng)):
+        tests.append((cases.describe(entry, case),
+                      lambda make, case=case, k=k: kind(entry, case, make, _rng(seed, entry, k),
+                                                        seed + k)))
+    for k, case in enumerate(entry.nets):
+        for repeat in range(2):
+            tests.append((cases.describe(entry, case) + f", seed {repeat}",
+                          lambda make, case=case, r=repeat: cases.net_case(
+                              entry, case, make, _rng(seed, entry, 100 + r), seed + r)))
+    for k, test in enumerate(entry.properties):
+        tests.append((test.__doc__.split("\n")[0].rstrip("."),
+                      lambda make, test=test, k=k: cases.property_case(
+                          test, make, _rng(seed, entry, 200 + k))))
+    return tests
+
+
+def _run_tests(entry, make, seed, result, limits=None):
+    """Run every test of entry, appending TestResults to result.
+
+    A class whose code is not written yet (NotImplementedError) earns nothing, whatever
+    else passed (a skeleton's given forward, say). ChildLost ends the class: so do
+    sys.exit and running out of memory in a grading child (limits: its Limits).
+    """
+    start = time.perf_counter()
+    try:
+        for name, run in tests_of(entry, seed):
+            try:
+                test = run(make)
+            except ChildLost:
+                raise
+            except StudentRaised as error:
+                kind = error.details.get("type")
+                if kind == "SystemExit":
+                    raise ChildLost("ended", f"the submission ended the grading process "
+                                             f"({_words(error)})") from None
+                if kind == "MemoryError":
+                    raise ChildLost("memory limit", f"memory limit ({limits.memory_mb} MB, "
+                                    f"--memory): {_words(error)}") from None
+                test = _raised(error, kind)
+            except Exception as error:  # the checker's complaints, or trusted code raising
+                test = _raised(error, type(error).__name__)
+            test.name = name
+            result.tests.append(test)
+    finally:
+        result.seconds = time.perf_counter() - start
+    failing = [t for t in result.tests if not t.passed]
+    if any(t.problem == "not implemented" for t in failing):
+        result.problem = "not implemented"
+    if failing:
+        more = f" ({len(failing) - 1} more failing test(s))" if len(failing) > 1 else ""
+        result.hint = f"{failing[0].name}: {failing[0].message}{more}"
+
+
+def _raised(error, kind):
+    problem = {"NotImplementedError": "not implemented",
+               "MemoryError": "memory limit"}.get(kind, "raised")
+    return TestResult("", False, problem, _words(error))
+
+
+def _words(error):
+    """An exception as one line, with the student's own line when known."""
+    if isinstance(error, (StudentRaised, ChildLost)):
+        return str(error)
+    text = f"{type(error).__name__}: {error}"
+    return text
+
+
+def _now(result):
+    done = len(result.tests)
+    return f"after {done} test(s): " if done else ""
+
+
+def _rng(seed, entry, k):
+    return np.random.default_rng([seed, zlib.crc32(entry.name.encode()), k])
+
+
+def _points(points, name):
+    return float((points or {}).get(name, 1.0))
+
+
+def _check_names(names):
+    unknown = [name for name in names if name not in ENTRIES]
+    if unknown:
+        raise ValueError(f"grade: no contract class named {', '.join(unknown)}; the names are "
+                         f"{', '.join(ENTRIES)}")

@@ -1,0 +1,146 @@
+"""What a submission is: a .py file, a Jupyter notebook, or a folder holding one of them.
+
+`read_submission(path)` copies the submission into a new private folder (the grading
+child's working folder) and names the file to grade. A notebook's code cells, in order,
+become that file. IPython's magics and shell escapes (`%matplotlib inline`,
+`!pip install ...`, `np.sum?`) are not Python: in a cell that does not compile, each
+such line becomes `pass`, and the grade notes which lines were dropped. Line numbers
+in the grade then point at the notebook's cells.
+"""
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+
+GRADABLE = (".py", ".ipynb")
+MAGIC = re.compile(r"^\s*(%|!)|^\s*[\w.]+\s*=\s*[%!]|^[^#]*\?\s*$")
+
+
+@dataclass
+class Submission:
+    """folder: a private copy of the submission; file: the file to import in it;
+    module: the module name to import it under; student: its id; notes: what
+    reading it changed; cells: for a notebook, (cell, line) for each line of file."""
+    folder: str
+    file: str
+    module: str
+    student: str
+    notes: list = field(default_factory=list)
+    cells: list = None
+
+    def locate(self, text):
+        """Rewrite "<file> line N" in text as the notebook cell and line it came from."""
+        if not self.cells:
+            return text
+
+        def cell(match):
+            n = int(match.group(1))
+            if 1 <= n <= len(self.cells) and self.cells[n - 1]:
+                k, line = self.cells[n - 1]
+                return f"{self.student}.ipynb cell {k} line {line}"
+            return match.group(0)
+        return re.sub(re.escape(self.file) + r" line (\d+)", cell, text)
+
+
+def read_submission(path, file=None):
+    """A Submission from a .py file, an .ipynb notebook, or a folder.
+
+    A folder is copied whole (the student's helper modules come along); its file to
+    grade is `file`, or the folder's only .py or .ipynb file. A single file is copied
+    alone. Raises FileNotFoundError or ValueError, naming the path, when there is
+    nothing to grade.
+    """
+    path = os.path.abspath(os.fspath(path))
+    if os.path.isdir(path):
+        student = os.path.basename(path.rstrip(os.sep))
+        chosen = _file_in(path, file)
+        folder = tempfile.mkdtemp(prefix="minnet-grade-")
+        shutil.copytree(path, folder, dirs_exist_ok=True, symlinks=True,
+                        ignore=shutil.ignore_patterns("__pycache__", ".*"))
+    elif os.path.isfile(path):
+        if not path.endswith(GRADABLE):
+            raise ValueError(f"{path} is not a .py file or a .ipynb notebook")
+        student = os.path.splitext(os.path.basename(path))[0]
+        chosen = os.path.basename(path)
+        folder = tempfile.mkdtemp(prefix="minnet-grade-")
+        shutil.copy(path, os.path.join(folder, chosen))
+    else:
+        raise FileNotFoundError(f"no such file or folder: {path}")
+    stem = os.path.splitext(chosen)[0]
+    module = stem if stem.isidentifier() and stem not in _TAKEN else "submission"
+    submission = Submission(folder, chosen, module, student)
+    if chosen.endswith(".ipynb"):
+        _convert(submission, stem)
+    return submission
+
+
+def _file_in(folder, file):
+    if file is not None:
+        if not os.path.isfile(os.path.join(folder, file)):
+            raise FileNotFoundError(f"{folder} has no file {file}")
+        return file
+    found = sorted(name for name in os.listdir(folder) if name.endswith(GRADABLE))
+    if len(found) != 1:
+        raise ValueError(f"{folder} holds {len(found)} .py or .ipynb files "
+                         f"({', '.join(found) or 'none'}): name the one to grade with --file")
+    return found[0]
+
+
+def _convert(submission, stem):
+    """Replace the notebook in the folder by a .py file of its code cells."""
+    notebook_path = os.path.join(submission.folder, submission.file)
+    try:
+        with open(notebook_path, encoding="utf-8") as f:
+            notebook = json.load(f)
+        cells = [cell for cell in notebook["cells"] if cell.get("cell_type") == "code"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{submission.file} is not a readable Jupyter notebook ({error})") \
+            from None
+    lines, where, dropped = [], [], []
+    for k, cell in enumerate(cells, 1):
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        cell_lines = source.split("\n")
+        if cell_lines[0].lstrip().startswith("%%"):  # a cell magic: the body is not Python
+            dropped.append(f"cell {k}: {cell_lines[0].strip()} and its {len(cell_lines) - 1} "
+                           "line(s)")
+            cell_lines = [""] * len(cell_lines)
+        elif not _compiles(source):
+            cell_lines = [_without_magic(line, k, j, dropped)
+                          for j, line in enumerate(cell_lines, 1)]
+        for j, line in enumerate(cell_lines, 1):
+            lines.append(line)
+            where.append((k, j))
+        lines.append("")
+        where.append(None)
+    submission.file = stem + ".py" if stem + ".py" not in os.listdir(submission.folder) \
+        else "submission_from_notebook.py"
+    with open(os.path.join(submission.folder, submission.file), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+    submission.cells = where
+    if dropped:
+        shown = "; ".join(dropped[:5]) + (" ..." if len(dropped) > 5 else "")
+        submission.notes.append(f"the notebook's {len(dropped)} IPython magic or shell "
+                                f"line(s) were left out: {shown}")
+
+
+def _compiles(source):
+    try:
+        compile(source, "<cell>", "exec")
+        return True
+    except (SyntaxError, ValueError):
+        return False
+
+
+def _without_magic(line, k, j, dropped):
+    if MAGIC.search(line):
+        dropped.append(f"cell {k} line {j}: {line.strip()}")
+        return line[:len(line) - len(line.lstrip())] + "pass"
+    return line
+
+
+# Module names a student's file must not be imported under: it would shadow them.
+_TAKEN = set(getattr(sys, "stdlib_module_names", ())) | {"numpy", "minnet", "submission"}

@@ -1,0 +1,363 @@
+"""The grading child: the only process that ever runs a student's code.
+
+The grader (sandbox.Child) starts it as a fresh interpreter in a fresh folder holding
+a copy of the submission:
+
+    python -I worker.py MINNET_DIR REQUEST_FD RESULT_FD CONFIG_JSON
+
+Before the student's file is imported, the child
+- loads minnet's two contracts (minnet.contract: Layer and Loss) and nothing else of
+  minnet: `minnet.layers` and `minnet.losses` hold only those base classes, and any
+  other minnet module (the reference layers, the checker, the grader, the bug
+  catalogue) refuses to import;
+- limits its own address space, CPU time, file sizes and core files;
+- installs an audit hook that refuses, from then on, to write or delete outside its
+  folder, start processes, send signals, raise its limits, load native libraries
+  through ctypes, or open network connections.
+
+Then it answers requests from the grader, one at a time, on a private pipe: import
+the submission, build an object of a contract class, call one of its methods on the
+arrays the grader sends (or on many perturbed copies of them at once). It sends back
+only what the student's code returned: arrays and plain values, never a verdict. The
+grader checks them, computes every number it judges itself, and gives the grade.
+
+This file imports nothing from minnet's package: it loads wire.py and contract.py by
+path, so that none of minnet's reference code is ever in this process.
+"""
+import importlib.util
+import json
+import os
+import sys
+import traceback
+import types
+
+
+def main(argv):
+    minnet_dir, request_fd, result_fd, config = argv[1], int(argv[2]), int(argv[3]), argv[4]
+    config = json.loads(config)
+    import numpy as np  # before the limits: numpy's import maps a lot of memory once
+
+    wire = _load("minnet_grading_wire", os.path.join(minnet_dir, "course", "grade", "wire.py"))
+    contract = _load("minnet.contract", os.path.join(minnet_dir, "contract.py"))
+    _install_contract_only(contract)
+    _limit(config)
+    np.seterr(over="raise", divide="raise", invalid="raise", under="ignore")
+    folder = os.path.realpath(os.getcwd())
+    sys.path.insert(0, folder)  # the student's own helper modules, beside the file
+    server = Server(np, wire, folder, (contract.Layer, contract.Loss))
+    sys.addaudithook(server.audit)
+    server.serve(request_fd, result_fd)
+
+
+def _load(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+HIDDEN = ("minnet's reference implementation is not available while grading: the "
+          "submission must define its classes itself (only minnet.layers.Layer and "
+          "minnet.losses.Loss, the contracts, can be imported)")
+
+
+class _ContractOnly(types.ModuleType):
+    """A stand-in for a minnet module that holds only what the contracts allow."""
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise ImportError(f"{self.__name__}.{name}: {HIDDEN}")
+
+
+class _RefuseMinnet:
+    """An import hook: every minnet module not already stood in for refuses to load."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == "minnet" or fullname.startswith("minnet."):
+            raise ImportError(f"{fullname}: {HIDDEN}")
+        if fullname in ("_posixsubprocess", "subprocess", "multiprocessing", "ctypes"):
+            raise ImportError(f"{fullname}: starting processes and loading native code are "
+                              "not allowed while grading")
+        return None
+
+
+def _install_contract_only(contract):
+    package = _ContractOnly("minnet")
+    package.__path__ = []  # a package, so that submodule imports reach _RefuseMinnet
+    for name, base in (("layers", contract.Layer), ("losses", contract.Loss)):
+        module = _ContractOnly(f"minnet.{name}")
+        setattr(module, base.__name__, base)
+        setattr(package, name, module)
+        sys.modules[module.__name__] = module
+    package.contract = contract
+    sys.modules["minnet"] = package
+    for name in ("_posixsubprocess", "subprocess", "multiprocessing", "ctypes"):
+        sys.modules.pop(name, None)
+    sys.meta_path.insert(0, _RefuseMinnet())
+
+
+def _limit(config):
+    import resource
+    limits = [(resource.RLIMIT_AS, config["memory"]), (resource.RLIMIT_FSIZE, config["file_size"]),
+              (resource.RLIMIT_CORE, 0)]
+    for kind, value in limits:
+        resource.setrlimit(kind, (value, value))
+    # CPU time: SIGXCPU at the soft limit; a backstop, since the grader's wall clock comes first
+    resource.setrlimit(resource.RLIMIT_CPU, (config["cpu"], config["cpu"] + 1))
+
+
+# Audit events (PEP 578) the child refuses once the student's code may run, by what
+# they would do. Paths are checked separately: writing inside the folder is allowed.
+REFUSED = {
+    "os.fork": "starting a process", "os.forkpty": "starting a process",
+    "os.system": "starting a process", "os.exec": "starting a process",
+    "os.posix_spawn": "starting a process", "os.spawn": "starting a process",
+    "subprocess.Popen": "starting a process", "os.startfile": "starting a process",
+    "os.kill": "sending a signal", "os.killpg": "sending a signal",
+    "signal.pthread_kill": "sending a signal",
+    "resource.setrlimit": "changing the limits", "resource.prlimit": "changing the limits",
+    "ctypes.dlopen": "loading native code", "ctypes.dlsym": "loading native code",
+    "ctypes.cdata": "reading raw memory", "ctypes.addressof": "reading raw memory",
+    "socket.connect": "opening a network connection", "socket.bind": "opening a network "
+    "connection", "socket.sendto": "opening a network connection",
+    "sys.remote_exec": "running code in another process",
+}
+PATH_EVENTS = ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown",
+               "os.link", "os.symlink", "os.truncate", "os.utime", "os.chdir", "os.chflags",
+               "os.setxattr", "os.removexattr", "shutil.rmtree", "shutil.copyfile",
+               "shutil.copymode", "shutil.copystat", "shutil.move")
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+class Server:
+    """Answers the grader's requests; `audit` is its audit hook."""
+
+    def __init__(self, np, wire, folder, contracts):
+        self.np, self.wire, self.folder, self.contracts = np, wire, folder, contracts
+        self.module, self.objects, self.refused = None, {}, []
+        self.student_code = False  # the audit hook refuses only while a request is handled
+        self._auditing = False
+
+    # -- the audit hook ----------------------------------------------------------------
+
+    def audit(self, event, args):
+        if not self.student_code or self._auditing:
+            return
+        self._auditing = True
+        try:
+            what = REFUSED.get(event)
+            if event == "open":
+                what = self._outside_write(args[0], args[1], args[2])
+            elif event in PATH_EVENTS:
+                what = next((f"{event} on {path}" for path in args[:2]
+                             if self._outside(path)), None)
+        finally:
+            self._auditing = False
+        if what:
+            self.refused.append(what if event in PATH_EVENTS + ("open",)
+                                else f"{what} ({event})")
+            raise PermissionError(f"the grader refuses {what} while grading")
+
+    def _outside_write(self, path, mode, flags):
+        writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+                  (isinstance(flags, int) and flags & WRITE_FLAGS)
+        if writing and self._outside(path):
+            return f"writing {path}"
+        return None
+
+    def _outside(self, path):
+        if isinstance(path, int) or path is None:
+            return False
+        try:
+            real = os.path.realpath(os.fsdecode(path))
+        except (TypeError, ValueError):
+            return True
+        return real != "/dev/null" and os.path.commonpath([real, self.folder]) != self.folder
+
+    # -- the requests ------------------------------------------------------------------
+
+    def serve(self, request_fd, result_fd):
+        while True:
+            request = self.wire.receive(request_fd)
+            if request is None:  # the grader is done, or gone
+                return
+            # Everything from here to the reply may run student code: a property, a
+            # dict subclass, a __str__. So all of it is audited, and whatever it raises
+            # (SystemExit and MemoryError too) goes back to the grader, who decides.
+            self.student_code = True
+            try:
+                reply = getattr(self, "op_" + request["op"])(request)
+                sys.stdout.flush()  # what was printed reaches its pipe before the reply
+                sys.stderr.flush()
+            except BaseException as error:
+                reply = {"error": self._details(error)}
+            finally:
+                self.student_code = False
+            reply["refused"], self.refused = self.refused, []
+            self.wire.send(result_fd, reply)
+
+    def op_import(self, request):
+        path = os.path.join(self.folder, request["file"])
+        name = request["module"]
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        self.module = module
+        return {"classes": {name: self._origin(getattr(module, name, None))
+                            for name in request["names"]}}
+
+    def _origin(self, cls):
+        """Where a contract class comes from: missing, the submission's folder, or elsewhere."""
+        if not isinstance(cls, type):
+            return {"found": False}
+        for klass in cls.__mro__:
+            if klass is object or klass in self.contracts:
+                continue
+            for value in vars(klass).values():
+                code = getattr(getattr(value, "__func__", value), "__code__", None)
+                if code is not None and self._outside(code.co_filename):
+                    return {"found": True, "own": False, "where": code.co_filename}
+        return {"found": True, "own": True}
+
+    def op_new(self, request):
+        cls = getattr(self.module, request["class"])
+        obj = cls(*request["args"], **request["kwargs"])
+        key = len(self.objects)
+        self.objects[key] = obj
+        return {"id": key, "params": self._params(obj),
+                "weights": [str(w) for w in getattr(obj, "weights", ()) or ()],
+                "attrs": {name: _plain(getattr(obj, name, None)) for name in request["attrs"]}}
+
+    def op_call(self, request):
+        """One call of a method, on the arrays sent, after setting params and attributes."""
+        obj = self.objects[request["id"]]
+        self._set(obj, request)
+        args = [a.copy() if isinstance(a, self.np.ndarray) else a for a in request["args"]]
+        result = getattr(obj, request["method"])(*args)
+        reply = {"result": self._describe(result),
+                 "args": [self._describe(a) for a in args],
+                 "params": self._params(obj)}
+        if request.get("grads"):
+            grads = getattr(obj, "grads", None)
+            reply["grads"] = ({key: self._describe(value) for key, value in grads.items()}
+                              if isinstance(grads, dict) else {"__kind__": type(grads).__name__})
+        if request.get("kinks"):
+            reply["kinks"] = self._kinks(obj)
+        return reply
+
+    def op_many(self, request):
+        """The method on many copies of the arguments, each with one entry moved.
+
+        moves: [target, flat index, delta] with target "arg<k>" or "param:<key>";
+        before each call the params get the values sent again. Returns the results
+        stacked, and the kink states stacked (or None).
+        """
+        obj = self.objects[request["id"]]
+        method = getattr(obj, request["method"])
+        results, kinks = [], []
+        for target, flat, delta in request["moves"]:
+            self._set(obj, request)
+            args = [a.copy() if isinstance(a, self.np.ndarray) else a for a in request["args"]]
+            if target.startswith("arg"):
+                moved = args[int(target[3:])]
+            else:
+                moved = obj.params[target[6:]]
+            moved.flat[flat] += delta
+            results.append(method(*args))
+            if request.get("kinks"):
+                kinks.append(self._kinks(obj))
+        return self._stacked(request, results, kinks)
+
+    def op_each(self, request):
+        """The method once per entry of a stack: method(stack[k], *args) for every k."""
+        obj = self.objects[request["id"]]
+        self._set(obj, request)
+        method = getattr(obj, request["method"])
+        results = [method(item.copy(), *[a.copy() if isinstance(a, self.np.ndarray) else a
+                                          for a in request["args"]])
+                   for item in request["stack"]]
+        return self._stacked(request, results, [])
+
+    def _stacked(self, request, results, kinks):
+        try:
+            stacked = self.np.array([self.np.asarray(r) for r in results])
+            if stacked.dtype.kind not in "fc":
+                raise ValueError(f"dtype {stacked.dtype}")
+        except (ValueError, TypeError) as error:
+            raise TypeError(f"{request['method']} returned results that do not stack into "
+                            f"one float array ({error}): each call must return the same "
+                            "shape") from None
+        reply = {"results": stacked.astype(self.np.complex128 if stacked.dtype.kind == "c"
+                                           else self.np.float64)}
+        if request.get("kinks"):
+            reply["kinks"] = (None if any(k is None for k in kinks)
+                              else self.np.array(kinks, dtype=bool))
+        return reply
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _set(self, obj, request):
+        for name, value in request.get("attrs", {}).items():
+            setattr(obj, name, value)
+        params = getattr(obj, "params", None)
+        for key, value in request.get("params", {}).items():
+            old = params.get(key) if isinstance(params, dict) else None
+            if isinstance(old, self.np.ndarray) and old.shape == value.shape and \
+                    old.dtype == value.dtype and old.flags.writeable:
+                old[...] = value  # in place: a layer may hold its own reference to it
+            elif isinstance(params, dict):
+                params[key] = value.copy()
+
+    def _params(self, obj):
+        params = getattr(obj, "params", {})  # a loss has none
+        if not isinstance(params, dict):
+            return {"__kind__": type(params).__name__}
+        return {str(key): self._describe(value) for key, value in params.items()}
+
+    def _kinks(self, obj):
+        probe = getattr(obj, "kink_state", None)
+        state = probe() if callable(probe) else None
+        return None if state is None else self.np.array(state, dtype=bool)
+
+    def _describe(self, value):
+        """What student code returned, as the wire can carry it, with its original type."""
+        np = self.np
+        if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
+            kind = value.dtype.kind
+            wire_dtype = ("float32" if value.dtype == np.float32 else
+                          {"b": "bool", "i": "int64", "u": "int64", "f": "float64",
+                           "c": "complex128"}[kind])
+            return {"array": value.astype(wire_dtype), "dtype": value.dtype.name}
+        if isinstance(value, (bool, np.bool_)):
+            return {"number": bool(value), "type": type(value).__name__}
+        if isinstance(value, (int, float, np.integer, np.floating)):
+            return {"number": float(value), "type": type(value).__name__}
+        if value is None:
+            return {"none": True}
+        return {"other": type(value).__name__}
+
+    def _details(self, error):
+        try:
+            message = str(error)
+        except BaseException:  # a student exception whose __str__ itself fails
+            message = "(the error's message could not be shown)"
+        where = None
+        for frame, line in traceback.walk_tb(error.__traceback__):
+            if not self._outside(frame.f_code.co_filename):
+                where = (f"in {frame.f_code.co_name}, "
+                         f"{os.path.basename(frame.f_code.co_filename)} line {line}")
+        return {"type": type(error).__name__, "message": message[:500], "where": where,
+                "code": error.code if isinstance(error, SystemExit) and
+                isinstance(error.code, (int, str, type(None))) else None}
+
+
+def _plain(value):
+    """An attribute as a JSON value (None if it is not a plain number, string or bool)."""
+    return value if isinstance(value, (bool, int, float, str, type(None))) else None
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,487 @@
+"""Attacks on the autograder, each a real submission: none earns credit it should not,
+the grader survives every one, and the honest file they start from earns full marks.
+
+Every submission below is honest.py (a self-written correct solution) with something
+appended: a class defined again later in a file replaces the honest one.
+"""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from minnet.course.grade import Limits, grade_all, grade_submission
+
+HONEST = (Path(__file__).parent / "submissions" / "honest.py").read_text()
+FAST = Limits(time_limit=3.0, import_time_limit=5.0, memory_mb=1024)
+
+
+def submission(folder, name, attack="", *, honest=True):
+    path = Path(folder) / name
+    path.write_text((HONEST if honest else "") + textwrap.dedent(attack))
+    return path
+
+
+def classes(grade):
+    return {c.name: c for c in grade.classes}
+
+
+def test_the_honest_file_earns_full_marks(tmp_path):
+    grade = grade_submission(submission(tmp_path, "honest.py"), limits=FAST)
+    assert grade.passed and grade.score == grade.max_score == 8
+    assert all(c.passed_tests == len(c.tests) >= 6 for c in grade.classes)
+    assert grade.notes == []
+
+
+@pytest.mark.parametrize("target", ["minnet.checker.report", "minnet.course.grade",
+                                    "minnet.checker"])
+def test_patching_the_report_grader_or_checker_is_impossible(tmp_path, target):
+    attack = f"""
+        try:
+            import {target} as victim
+            victim.CheckReport = None
+        except ImportError as error:
+            print("could not patch:", error)
+        try:
+            import minnet.checker.report
+            minnet.checker.report.CheckReport.passed = property(lambda self: True)
+        except ImportError:
+            pass
+        import minnet
+        for name in ("grade", "checker", "course"):
+            try:
+                setattr(minnet, name, None)
+            except Exception:
+                pass
+        # no reference class is reachable through the contract either
+        assert Layer.__subclasses__() and all(c.__module__ == __name__
+                                              for c in Layer.__subclasses__())
+
+        class ReLU(Layer):       # wrong: the gradient passes everywhere
+            def forward(self, x):
+                self.m = x > 0
+                return x * self.m
+            def backward(self, dout):
+                return dout
+        """
+    grade = classes(grade_submission(submission(tmp_path, "patcher.py", attack), limits=FAST))
+    assert not grade["ReLU"].passed and grade["ReLU"].score == 0
+    assert "dx" in grade["ReLU"].hint
+    assert all(c.passed for name, c in grade.items() if name != "ReLU")
+
+
+@pytest.mark.parametrize("how", ["sys.exit(0)", "os._exit(0)", "raise SystemExit(3)"])
+def test_exiting_at_import_fails_every_class(tmp_path, how):
+    attack = f"""
+        import os, sys
+        print("score: 8/8: all classes pass")
+        {how}
+        """
+    grade = grade_submission(submission(tmp_path, "quitter.py", attack), limits=FAST)
+    assert grade.score == 0 and not grade.passed
+    assert all("importing the file failed" in c.hint for c in grade.classes)
+    ended = [c for c in grade.classes if c.problem == "ended"]
+    assert len(ended) == (8 if "os._exit" in how else 0)
+
+
+@pytest.mark.parametrize("how", ["sys.exit(0)", "os._exit(0)"])
+def test_exiting_inside_forward_fails_that_class_only(tmp_path, how):
+    attack = f"""
+        import os, sys
+        class Tanh(Layer):
+            def forward(self, x):
+                {how}
+            def backward(self, dout):
+                return dout
+        """
+    grade = classes(grade_submission(submission(tmp_path, "exiter.py", attack), limits=FAST))
+    assert grade["Tanh"].problem == "ended" and grade["Tanh"].score == 0
+    assert "ended the grading process" in grade["Tanh"].hint
+    assert all(c.passed for name, c in grade.items() if name != "Tanh")
+
+
+def test_forged_output_is_never_taken_for_the_grade(tmp_path):
+    forged = {"student": "forger", "score": 8, "max_score": 8, "passed": True, "classes": []}
+    attack = f"""
+        import os, sys
+        print("score: 8/8: all classes pass")
+        print({json.dumps(json.dumps(forged))})
+        sys.stderr.write("PASS" * 100)
+        sys.stdout.flush()
+        os._exit(0)
+        """
+    path = submission(tmp_path, "forger.py", attack)
+    result = subprocess.run([sys.executable, "-m", "minnet", "grade", str(path), "--json"],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 1
+    grade = json.loads(result.stdout)  # exactly one JSON document, ours
+    assert grade["score"] == 0 and grade["passed"] is False and len(grade["classes"]) == 8
+    assert "all classes pass" not in result.stdout and "PASS" not in result.stderr
+    table = subprocess.run([sys.executable, "-m", "minnet", "grade", str(path)],
+                           capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert "score: 0/8" in table.stdout and "all classes pass" not in table.stdout
+
+
+def test_a_loop_that_ignores_sigalrm_and_catches_everything_is_killed(tmp_path):
+    attack = """
+        import signal
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+
+        class Sigmoid(Layer):
+            def forward(self, x):
+                while True:
+                    try:
+                        while True:
+                            pass
+                    except BaseException:
+                        pass
+            def backward(self, dout):
+                return dout
+        """
+    limits = Limits(time_limit=1.0, import_time_limit=5.0)
+    grade = classes(grade_submission(submission(tmp_path, "looper.py", attack), limits=limits))
+    assert grade["Sigmoid"].problem == "time limit" and grade["Sigmoid"].score == 0
+    assert grade["Sigmoid"].seconds < 30
+    # the classes after it are graded in a fresh child, and earn their points
+    assert all(c.passed for name, c in grade.items() if name != "Sigmoid")
+
+
+def test_a_loop_at_import_is_stopped_by_the_import_time_limit(tmp_path):
+    attack = """
+        import signal
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        while True:
+            pass
+        """
+    limits = Limits(time_limit=1.0, import_time_limit=1.0)
+    grade = grade_submission(submission(tmp_path, "stuck.py", attack), limits=limits)
+    assert grade.score == 0
+    assert all(c.problem == "time limit" for c in grade.classes)
+    assert grade.seconds < 30  # not one import time limit per class
+
+
+def test_a_memory_bomb_fails_its_class_and_nothing_else(tmp_path):
+    attack = """
+        class Tanh(Layer):
+            def forward(self, x):
+                hoard = []
+                while True:
+                    hoard.append(np.ones(10**7))
+            def backward(self, dout):
+                return dout
+        """
+    limits = Limits(memory_mb=700, time_limit=20.0, import_time_limit=10.0)
+    grade = classes(grade_submission(submission(tmp_path, "bomb.py", attack), limits=limits))
+    assert grade["Tanh"].problem == "memory limit" and grade["Tanh"].score == 0
+    assert "memory limit (700 MB" in grade["Tanh"].hint and "bomb.py line" in grade["Tanh"].hint
+    assert all(c.passed for name, c in grade.items() if name != "Tanh")
+
+
+def test_writing_and_deleting_files_outside_its_folder_is_refused(tmp_path):
+    mine = tmp_path / "grader"
+    mine.mkdir()
+    canary = mine / "canary.txt"
+    canary.write_text("the grader's own file")
+    attack = f"""
+        import os, shutil
+        for attempt in (lambda: open({str(mine / 'pwned.txt')!r}, "w").write("x"),
+                        lambda: os.remove({str(canary)!r}),
+                        lambda: os.rename({str(canary)!r}, {str(mine / 'moved.txt')!r}),
+                        lambda: shutil.rmtree({str(mine)!r}),
+                        lambda: open(os.path.join(os.readlink("/proc/%d/cwd" % os.getppid()),
+                                                  "pwned.txt"), "w")):
+            try:
+                attempt()
+            except PermissionError:
+                pass
+        with open("scratch.txt", "w") as f:   # its own folder: allowed, and reported
+            f.write("notes")
+        try:                                  # but no file above the size limit (4 MB)
+            with open("huge.bin", "wb") as f:
+                f.write(bytes(5 << 20))
+            raise AssertionError("wrote 5 MB")
+        except OSError as error:
+            assert "File too large" in str(error)
+        """
+    old = os.getcwd()
+    os.chdir(mine)  # the grader's working directory
+    try:
+        grade = grade_submission(submission(tmp_path, "vandal.py", attack), limits=FAST)
+    finally:
+        os.chdir(old)
+    assert sorted(p.name for p in mine.iterdir()) == ["canary.txt"]
+    assert canary.read_text() == "the grader's own file"
+    assert grade.passed  # its classes are honest; the attempts cost nothing but are reported
+    notes = " ".join(grade.notes)
+    assert "refused 5 operation(s)" in notes and "canary.txt" in notes
+    assert "wrote files in its own folder: huge.bin, scratch.txt" in notes
+
+
+def test_signals_processes_and_limits_cannot_be_touched(tmp_path):
+    attack = """
+        import os, signal, resource
+        refused = 0
+        for attempt in (lambda: os.kill(os.getppid(), signal.SIGKILL),
+                        lambda: os.system("touch /tmp/minnet-pwned"),
+                        lambda: os.fork(),
+                        lambda: resource.setrlimit(resource.RLIMIT_AS, (-1, -1)),
+                        lambda: __import__("subprocess"),
+                        lambda: __import__("ctypes")):
+            try:
+                attempt()
+            except (PermissionError, ImportError):
+                refused += 1
+        assert refused == 6, refused
+        """
+    grade = grade_submission(submission(tmp_path, "escaper.py", attack), limits=FAST)
+    assert grade.passed  # the import went on: every attempt was refused, and this process lives
+    assert "refused 4 operation(s)" in " ".join(grade.notes)
+    assert not os.path.exists("/tmp/minnet-pwned")
+
+
+def test_garbage_on_the_grader_channel_fails_the_class(tmp_path):
+    attack = """
+        import os, sys
+        class ReLU(Layer):
+            def forward(self, x):
+                os.write(int(sys.argv[3]), b"\\xff" * 64)   # the channel's file descriptor
+                return np.maximum(x, 0)
+            def backward(self, dout):
+                return dout
+        """
+    grade = classes(grade_submission(submission(tmp_path, "noisy.py", attack), limits=FAST))
+    assert grade["ReLU"].problem == "garbage" and grade["ReLU"].score == 0
+    assert all(c.passed for name, c in grade.items() if name != "ReLU")
+
+
+def test_importing_the_reference_solution_fails(tmp_path):
+    grade = grade_submission(submission(tmp_path, "copycat.py", """
+        from minnet.layers import Affine, ReLU
+        """, honest=False), limits=FAST)
+    assert grade.score == 0
+    hint = grade.classes[0].hint
+    assert "ImportError: minnet.layers.Affine: minnet's reference implementation is not " \
+           "available while grading" in hint and "copycat.py line 2" in hint
+    for module in ("minnet.course.bugs", "minnet.losses.SoftmaxLoss", "minnet.net"):
+        statement = (f"from {module.rsplit('.', 1)[0]} import {module.rsplit('.', 1)[1]}"
+                     if module.endswith("Loss") else f"import {module}")
+        grade = grade_submission(submission(tmp_path, "copycat.py", statement + "\n"),
+                                 limits=FAST)
+        assert grade.score == 0 and "not available while grading" in grade.classes[0].hint
+
+
+def test_a_class_from_elsewhere_is_reported_as_not_its_own(tmp_path):
+    elsewhere = tmp_path / "site"
+    elsewhere.mkdir()
+    (elsewhere / "borrowed.py").write_text("class ReLU:\n    def forward(self, x): return x\n"
+                                           "    def backward(self, dout): return dout\n")
+    attack = f"""
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("borrowed", {str(elsewhere / 'borrowed.py')!r})
+        borrowed = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(borrowed)
+        ReLU = borrowed.ReLU
+        """
+    grade = classes(grade_submission(submission(tmp_path, "borrower.py", attack), limits=FAST))
+    assert grade["ReLU"].problem == "not its own" and "borrowed.py" in grade["ReLU"].hint
+
+
+IDENTITY = """
+    import numpy as np
+    from minnet.layers import Layer
+    from minnet.losses import Loss
+
+    class Identity(Layer):
+        def __init__(self, *args, **kwargs):
+            super().__init__()
+        def forward(self, x):
+            return x
+        def backward(self, dout):
+            return dout
+
+    class Affine(Identity):
+        def __init__(self, D, M, **kwargs):
+            super().__init__()
+            self.params = {"W": np.zeros((D, M)), "b": np.zeros(M)}
+        def backward(self, dout):
+            self.grads = {"W": np.zeros_like(self.params["W"]), "b": np.zeros_like(self.params["b"])}
+            return dout
+
+    ReLU = Sigmoid = Tanh = Dropout = Identity
+
+    class HalfSquare(Loss):
+        def forward(self, scores, y):
+            self.s = scores
+            return 0.5 * np.sum(scores**2)
+        def backward(self):
+            return self.s.copy()
+
+    SoftmaxLoss = SigmoidCrossEntropy = MSELoss = HalfSquare
+    """
+
+
+def test_identity_layers_and_a_half_square_loss_earn_nothing(tmp_path):
+    grade = grade_submission(submission(tmp_path, "lazy.py", IDENTITY, honest=False),
+                             limits=FAST)
+    assert grade.score == 0
+    assert all(c.tests and not c.passed for c in grade.classes)
+    assert "wrong forward" in classes(grade)["ReLU"].meaning
+    assert "minnet's reference gives" in classes(grade)["SoftmaxLoss"].hint
+
+
+def test_a_loss_that_sums_instead_of_averaging_fails(tmp_path):
+    attack = """
+        class SoftmaxLoss(Loss):
+            def forward(self, scores, y):
+                z = scores - scores.max(axis=1, keepdims=True)
+                log_p = z - np.log(np.sum(np.exp(z), axis=1, keepdims=True))
+                self.p, self.y = np.exp(log_p), y
+                return -np.sum(log_p[np.arange(len(y)), y])      # the sum, not the mean
+            def backward(self):
+                d = self.p.copy()
+                d[np.arange(len(self.y)), self.y] -= 1
+                return d                                       # matching it
+        """
+    grade = classes(grade_submission(submission(tmp_path, "summer.py", attack), limits=FAST,
+                                     classes=["SoftmaxLoss"]))
+    loss = grade["SoftmaxLoss"]
+    assert not loss.passed and loss.score < 0.5
+    assert "the sum over the batch instead of its mean" in loss.hint
+    # only at N = 1, where the sum is the mean, is it right
+    assert [t.passed for t in loss.tests[:1]] == [True]
+
+
+def test_squeeze_bugs_fail_at_one_sample_and_one_output(tmp_path):
+    attack = """
+        class Affine(Layer):
+            weights = ("W",)
+            def __init__(self, D, M, **kwargs):
+                super().__init__()
+                self.params = {"W": np.zeros((D, M)), "b": np.zeros(M)}
+            def forward(self, x):
+                self.shape = x.shape
+                self.x = x.reshape(len(x), -1)
+                return np.squeeze(self.x @ self.params["W"] + self.params["b"])
+            def backward(self, dout):
+                dout = dout.reshape(len(self.x), -1)
+                self.grads = {"W": self.x.T @ dout, "b": dout.sum(axis=0)}
+                return (dout @ self.params["W"].T).reshape(self.shape)
+        """
+    grade = classes(grade_submission(submission(tmp_path, "squeezer.py", attack), limits=FAST,
+                                     classes=["Affine"], points={"Affine": 4}))
+    affine = grade["Affine"]
+    failed = [t.name for t in affine.tests if not t.passed]
+    assert failed == ["Affine(3, 4) on x of shape (1, 3)", "Affine(5, 1) on x of shape (4, 5)"]
+    assert "returned shape (4,), expected (1, 4)" in affine.tests[0].message
+    assert "returned shape (4,), expected (4, 1)" in affine.tests[1].message
+    assert "np.squeeze" in affine.tests[1].message
+    assert affine.score == pytest.approx(4 * (len(affine.tests) - 2) / len(affine.tests))
+
+
+def test_a_forward_that_changes_its_input_in_place_fails(tmp_path):
+    attack = """
+        class ReLU(Layer):
+            def forward(self, x):
+                x[x < 0] = 0            # the caller's x, zeroed in place
+                self.m = x > 0
+                return x
+            def backward(self, dout):
+                return dout * self.m
+        """
+    grade = classes(grade_submission(submission(tmp_path, "inplace.py", attack), limits=FAST,
+                                     classes=["ReLU"]))
+    relu = grade["ReLU"]
+    assert relu.score == 0 and {t.problem for t in relu.tests} == {"changed its input"}
+    assert "ReLU.forward changed its input x in place" in relu.hint
+
+
+def test_one_students_helper_never_leaks_into_anothers_grade(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for student, helper in (("alice", """
+            import numpy as np
+            np.tanh = lambda x: x          # a monkeypatch that would break everyone after her
+            def relu_backward(mask, dout):
+                return dout * mask
+            """), ("bob", """
+            def relu_backward(mask, dout):
+                return dout                 # bob's bug lives in his helper
+            """)):
+        (folder / student).mkdir()
+        (folder / student / "helper.py").write_text(textwrap.dedent(helper))
+        submission(folder / student, "layers.py", """
+            import helper
+            class ReLU(Layer):
+                def forward(self, x):
+                    self.m = x > 0
+                    return x * self.m
+                def backward(self, dout):
+                    return helper.relu_backward(self.m, dout)
+            """)
+    grades = {g.student: classes(g) for g in grade_all(folder, ["ReLU", "Tanh"], jobs=1,
+                                                       file="layers.py", limits=FAST)}
+    assert grades["alice"]["ReLU"].passed and not grades["alice"]["Tanh"].passed
+    assert not grades["bob"]["ReLU"].passed and grades["bob"]["Tanh"].passed
+
+
+def test_a_notebook_with_magics_is_graded_from_its_code_cells(tmp_path):
+    cells = ["%matplotlib inline\nimport numpy as np", "!pip install nothing",
+             "%%bash\necho not python", HONEST, "np.sum?",
+             "class Tanh(Layer):\n    def forward(self, x):\n        self.t = np.tanh(x)\n"
+             "        return self.t\n    def backward(self, dout):\n"
+             "        return dout * (1 - self.t) / 0\n"]
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [],
+                           "execution_count": None} for c in cells]
+                + [{"cell_type": "markdown", "source": "# not code", "metadata": {}}]}
+    path = tmp_path / "my_notebook.ipynb"
+    path.write_text(json.dumps(notebook))
+    grade = grade_submission(path, limits=FAST)
+    by_name = classes(grade)
+    assert all(c.passed for name, c in by_name.items() if name != "Tanh")
+    assert "FloatingPointError" in by_name["Tanh"].hint
+    assert "my_notebook.ipynb cell 6 line 6" in by_name["Tanh"].hint  # the notebook's own place
+    note = " ".join(grade.notes)
+    assert "4 IPython magic or shell line(s) were left out" in note
+    assert "cell 1 line 1: %matplotlib inline" in note and "cell 3: %%bash" in note
+
+
+def test_printing_is_counted_never_shown(tmp_path, capsys):
+    attack = """
+        import os, sys
+        print("=" * 1000)
+        class Tanh(Layer):
+            def forward(self, x):
+                print("debugging", x.shape)
+                os.write(1, b"straight to the file descriptor\\n")
+                self.t = np.tanh(x)
+                return self.t
+            def backward(self, dout):
+                sys.stderr.write("backward!\\n")
+                return dout * (1 - self.t**2)
+        """
+    grade = grade_submission(submission(tmp_path, "chatty.py", attack), limits=FAST)
+    tanh = classes(grade)["Tanh"]
+    assert grade.passed and tanh.printed > 1000
+    assert f"Tanh: printed {tanh.printed} characters while graded" in grade.format()
+    assert "importing the file printed 1001 characters" in " ".join(grade.notes)
+    out = capsys.readouterr()
+    assert "debugging" not in out.out + out.err and "=====" not in out.out + out.err
+
+
+def test_the_grading_process_is_left_as_it_was(tmp_path):
+    folders = set(Path(os.environ.get("TMPDIR", "/tmp")).glob("minnet-grade-*"))
+    before = (list(sys.path), set(sys.modules), np.random.get_state()[1].copy(), os.getcwd())
+    grade_submission(submission(tmp_path, "honest.py", """
+        import sys
+        sys.path.insert(0, "/nowhere")
+        np.random.seed(42)
+        """), classes=["ReLU"], limits=FAST)
+    after = (list(sys.path), set(sys.modules), np.random.get_state()[1], os.getcwd())
+    assert before[0] == after[0] and before[1] == after[1] and before[3] == after[3]
+    assert np.array_equal(before[2], after[2])
+    assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("minnet-grade-*")) == folders
