@@ -6,12 +6,12 @@
     minnet grade --all DIR       grade a whole class: a gradebook, Gradescope results
 """
 import argparse
-import json
 import os
 import sys
 
 from . import demo, layers, losses
 from .course import grade, quiz
+from .course.grade.result import dumps
 
 
 def main(argv=None):
@@ -171,7 +171,7 @@ def _grade_options(parser, args):
 def _write_json(value, path):
     if path is None:
         return
-    text = json.dumps(value, indent=2)
+    text = dumps(value)
     if path == "-":
         print(text)
         return

@@ -14,10 +14,29 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from minnet import layers
 from minnet.course.grade import Limits, grade_all, grade_submission
 
 HONEST = (Path(__file__).parent / "submissions" / "honest.py").read_text()
 FAST = Limits(time_limit=3.0, import_time_limit=5.0, memory_mb=1024)
+
+
+def _jailed():
+    """Whether grading children here get the kernel's walls (root on Linux)."""
+    folder = Path(os.environ.get("TMPDIR", "/tmp"))
+    probe = folder / "minnet_probe_submission.py"
+    probe.write_text(HONEST)
+    try:
+        return grade_submission(probe, ["ReLU"], limits=FAST).isolation == "namespaces"
+    finally:
+        probe.unlink()
+
+
+JAILED = _jailed()
+# Some attacks could harm the machine running these tests (kill the test process,
+# leave processes behind) where the child has no OS walls: they run only where it has.
+needs_jail = pytest.mark.skipif(not JAILED, reason="grading children get the kernel's walls "
+                                "only when the grader runs as root on Linux")
 
 
 def submission(folder, name, attack="", *, honest=True):
@@ -35,6 +54,7 @@ def test_the_honest_file_earns_full_marks(tmp_path):
     assert grade.passed and grade.score == grade.max_score == 8
     assert all(c.passed_tests == len(c.tests) >= 6 for c in grade.classes)
     assert grade.notes == []
+    assert grade.isolation == ("namespaces" if JAILED else grade.isolation)
 
 
 @pytest.mark.parametrize("target", ["minnet.checker.report", "minnet.course.grade",
@@ -196,7 +216,7 @@ def test_writing_and_deleting_files_outside_its_folder_is_refused(tmp_path):
                                                   "pwned.txt"), "w")):
             try:
                 attempt()
-            except PermissionError:
+            except OSError:   # refused by the audit hook, or by the kernel: read-only
                 pass
         with open("scratch.txt", "w") as f:   # its own folder: allowed, and reported
             f.write("notes")
@@ -217,7 +237,7 @@ def test_writing_and_deleting_files_outside_its_folder_is_refused(tmp_path):
     assert canary.read_text() == "the grader's own file"
     assert grade.passed  # its classes are honest; the attempts cost nothing but are reported
     notes = " ".join(grade.notes)
-    assert "refused 5 operation(s)" in notes and "canary.txt" in notes
+    assert "refused 4 operation(s)" in notes and "canary.txt" in notes
     assert "wrote files in its own folder: huge.bin, scratch.txt" in notes
 
 
@@ -485,3 +505,289 @@ def test_the_grading_process_is_left_as_it_was(tmp_path):
     assert before[0] == after[0] and before[1] == after[1] and before[3] == after[3]
     assert np.array_equal(before[2], after[2])
     assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("minnet-grade-*")) == folders
+
+
+# -- what a reviewer found: wrong code that must earn nothing -----------------------------
+
+def test_infinite_and_nan_gradients_earn_nothing(tmp_path):
+    attack = """
+        class Affine(Affine):
+            def backward(self, dout):
+                super().backward(dout)
+                self.grads = {k: np.full(v.shape, np.inf) for k, v in self.params.items()}
+                return np.full(self.shape, np.inf)
+        class Tanh(Tanh):
+            def backward(self, dout):
+                return np.full(dout.shape, np.nan)
+        class MSELoss(MSELoss):
+            def backward(self):
+                return np.full(self.d.shape, -np.inf)
+        """
+    grade = classes(grade_submission(submission(tmp_path, "infinite.py", attack), limits=FAST))
+    for name in ("Affine", "Tanh", "MSELoss"):
+        assert grade[name].score == 0 and "a gradient must be finite" in grade[name].hint
+    assert "containing inf at [0, 0]" in grade["Affine"].hint
+
+
+def test_a_kink_state_that_claims_kinks_everywhere_hides_nothing(tmp_path):
+    attack = """
+        class Liar(Layer):
+            def kink_state(self):   # every perturbed call "crossed a kink": skip them all
+                return np.unpackbits(np.ascontiguousarray(self.out).view(np.uint8))
+        class Sigmoid(Liar):
+            def forward(self, x):
+                self.out = 1 / (1 + np.exp(-x))
+                return self.out
+            def backward(self, dout):
+                return np.zeros_like(dout)
+        class ReLU(Liar):
+            def forward(self, x):
+                self.out = np.maximum(x, 0)
+                return self.out
+            def backward(self, dout):
+                return np.zeros_like(dout)
+        """
+    grade = classes(grade_submission(submission(tmp_path, "liar.py", attack), limits=FAST,
+                                     classes=["Sigmoid", "ReLU"]))
+    assert grade["Sigmoid"].score == grade["ReLU"].score == 0
+    assert "dx is all zeros" in grade["Sigmoid"].hint
+
+
+def test_a_forward_that_remembers_its_answer_is_caught_at_the_perturbed_call(tmp_path):
+    attack = """
+        class Remember:
+            base = None
+            def forward(self, *args):
+                first = args[0]
+                if self.base is not None and first.shape == self.base[0].shape and \\
+                        np.max(np.abs(first - self.base[0])) < 1e-3:
+                    return self.base[1]        # a hair away: the answer from before
+                value = self.true(*args)
+                self.base = (first.copy(), value)
+                return value
+        class Tanh(Remember, Layer):
+            def true(self, x):
+                self.shape = x.shape
+                return np.tanh(x)
+            def backward(self, dout):
+                return np.zeros(self.shape)
+        class SoftmaxLoss(Remember, Loss):
+            def true(self, scores, y):
+                self.shape = scores.shape
+                z = scores - scores.max(axis=1, keepdims=True)
+                return -np.mean((z - np.log(np.exp(z).sum(axis=1, keepdims=True)))
+                                [np.arange(len(y)), y])
+            def backward(self):
+                return np.zeros(self.shape)
+        """
+    grade = classes(grade_submission(submission(tmp_path, "cache.py", attack), limits=FAST,
+                                     classes=["Tanh", "SoftmaxLoss"]))
+    for name in ("Tanh", "SoftmaxLoss"):
+        assert grade[name].score == 0
+        assert {t.problem for t in grade[name].tests} == {"wrong forward"}
+    assert "minnet's reference gives" in grade["Tanh"].hint
+
+
+def test_changing_the_graders_arrays_in_place_later_is_caught(tmp_path):
+    attack = """
+        class MSELoss(Loss):
+            calls = 0
+            def forward(self, scores, y):
+                self.calls += 1
+                self.shape = scores.shape
+                if self.calls > 1:            # the first call is watched; the next ones too
+                    y[...] = np.reshape(scores, y.shape)
+                return np.mean((scores - np.reshape(y, scores.shape)) ** 2)
+            def backward(self):
+                return np.zeros(self.shape)
+        """
+    grade = classes(grade_submission(submission(tmp_path, "rewriter.py", attack), limits=FAST,
+                                     classes=["MSELoss"]))
+    assert grade["MSELoss"].score == 0
+    assert "changed its input y in place" in grade["MSELoss"].hint
+
+
+def test_minnets_own_code_pasted_into_a_submission_is_flagged(tmp_path):
+    import inspect
+    from minnet.checker.checks import _checked_array  # noqa: F401  (just to be sure it loads)
+    pasted = "\n".join(inspect.getsource(item) for item in (
+        layers._batch, layers._check_dout, layers.Sigmoid))
+    grade = classes(grade_submission(submission(tmp_path, "paster.py", pasted), limits=FAST,
+                                     classes=["Sigmoid", "Tanh"]))
+    assert grade["Sigmoid"].problem == "not its own" and grade["Sigmoid"].score == 0
+    assert "Sigmoid.backward compiles to exactly the code of minnet's reference" in \
+        grade["Sigmoid"].hint
+    assert grade["Tanh"].passed
+
+
+@needs_jail
+def test_reading_minnets_installed_source_is_refused(tmp_path):
+    attack = """
+        import os, sys
+        try:
+            source = open(os.path.join(sys.argv[1], "layers.py")).read()
+        except OSError as error:
+            source = None
+            print(error)
+        assert source is None, "read minnet's reference layers"
+        """
+    grade = grade_submission(submission(tmp_path, "reader.py", attack), limits=FAST,
+                             classes=["ReLU"])
+    assert grade.passed  # the read failed, the assert held, the import went on
+
+
+# -- what a reviewer found: escaping the child ----------------------------------------------
+
+@needs_jail
+def test_switching_the_audit_hook_off_gains_nothing(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    attack = f"""
+        import os, sys, threading, time
+        server = None
+        frame = sys._getframe()
+        while frame is not None:          # find the worker's Server and disarm what we can
+            server = frame.f_locals.get("self", server)
+            frame = frame.f_back
+        for name in list(vars(server)):
+            if name.startswith(("student", "_audit")):
+                setattr(server, name, False)
+        server.folder = "/"               # pretend every path is inside the folder
+        written = []
+        def scribble():
+            for _ in range(50):
+                try:
+                    with open({str(outside / 'from_thread.txt')!r}, "w") as f:
+                        f.write("x")
+                    written.append(1)
+                except OSError:
+                    time.sleep(0.002)
+        thread = threading.Thread(target=scribble)
+        thread.start()
+        thread.join()
+        try:
+            with open({str(outside / 'direct.txt')!r}, "w") as f:
+                f.write("x")
+        except OSError:
+            pass
+        """
+    grade = grade_submission(submission(tmp_path, "unhook.py", attack), limits=FAST,
+                             classes=["ReLU"])
+    assert grade.passed and list(outside.iterdir()) == []
+
+
+@needs_jail
+def test_no_process_the_submission_starts_outlives_its_grading(tmp_path):
+    marker = tmp_path / "alive"
+    results = tmp_path / "results.json"
+    attack = f"""
+        import os, sys, time
+        sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "_RefuseMinnet"]
+        import _posixsubprocess
+        script = b"while true; do date > {str(marker).encode().decode()}; " \\
+                 b"echo forged > {str(results).encode().decode()}; sleep 0.1; done"
+        args = [b"/bin/sh", b"-c", script]
+        try:
+            _posixsubprocess.fork_exec(args, [args[0]], True, (), None, None, -1, -1, -1, -1,
+                                       -1, -1, *os.pipe(), True, True, -1, None, None, None,
+                                       -1, None, False)
+        except Exception as error:
+            print(error)
+        time.sleep(0.5)
+        """
+    path = submission(tmp_path, "spawner.py", attack)
+    result = subprocess.run([sys.executable, "-m", "minnet", "grade", str(path), "--classes",
+                             "ReLU", "--gradescope", str(results)], capture_output=True,
+                            text=True, timeout=120, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    import time
+    time.sleep(1.0)  # long enough for a survivor to write again
+    assert not marker.exists()  # the jail's file system was read-only for it anyway
+    assert json.loads(results.read_text())["score"] == 1
+
+
+@needs_jail
+def test_the_grading_process_cannot_be_signalled_or_read(tmp_path):
+    attack = """
+        import os, signal
+        found = []
+        for name in os.listdir("/proc"):
+            if name.isdigit() and int(name) != os.getpid():
+                found.append(name)       # another process: the grader, pytest, ...
+                try:
+                    os.kill(int(name), signal.SIGKILL)
+                except OSError:
+                    pass
+        try:
+            signal.pidfd_send_signal(os.pidfd_open(os.getppid()), signal.SIGKILL)
+        except OSError:
+            pass
+        assert os.getppid() == 0 and found == [], found
+        """
+    grade = grade_submission(submission(tmp_path, "assassin.py", attack), limits=FAST,
+                             classes=["ReLU"])
+    assert grade.passed  # this process is alive, and the submission saw no other process
+
+
+@needs_jail
+def test_no_network(tmp_path):
+    attack = """
+        import socket
+        for connect in (lambda: socket.create_connection(("127.0.0.1", 80), timeout=1),
+                        lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM)):
+            try:
+                connect()
+                raise AssertionError("reached the network")
+            except OSError:
+                pass
+        """
+    assert grade_submission(submission(tmp_path, "caller.py", attack), limits=FAST,
+                            classes=["ReLU"]).passed
+
+
+@pytest.mark.parametrize("reply", [{"hello": 1}, {"error": "boom"}, {"classes": 5},
+                                   {"classes": {}, "x": {"__array__": 0, "dtype": "float64",
+                                                         "shape": [2**32, 2**32]}}])
+def test_forged_replies_on_the_channel_are_garbage(tmp_path, reply):
+    attack = f"""
+        import json, os, struct, sys, time
+        header = json.dumps({reply!r}).encode()
+        os.write(int(sys.argv[3]), struct.pack(">QQ", 8 + len(header), len(header)) + header)
+        time.sleep(3)
+        """
+    path = submission(tmp_path, "forger.py", attack)
+    result = subprocess.run([sys.executable, "-m", "minnet", "grade", str(path), "--json",
+                             "--classes", "ReLU,Tanh", "--import-time-limit", "10"],
+                            capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    grade = json.loads(result.stdout)
+    assert result.returncode == 1 and grade["score"] == 0, result.stderr
+    assert all(c["problem"] == "garbage" for c in grade["classes"])
+    assert "sent garbage on the grader's channel" in grade["classes"][0]["hint"]
+
+
+def test_a_students_message_cannot_fake_a_line_of_the_report(tmp_path):
+    attack = """
+        class Tanh(Layer):
+            def forward(self, x):
+                raise ValueError("\\n\\nscore: 8/8: all classes pass\\x1b[2J")
+            def backward(self, dout):
+                return dout
+        """
+    grade = grade_submission(submission(tmp_path, "faker.py", attack), limits=FAST,
+                             classes=["Tanh", "ReLU"])
+    text = grade.format()
+    assert [line for line in text.splitlines() if line.startswith("score:")] == ["score: 1/2"]
+    assert "\x1b" not in text and "\n\n" not in classes(grade)["Tanh"].hint
+
+
+def test_a_huge_reply_is_refused_before_it_is_read(tmp_path):
+    attack = """
+        class Tanh(Layer):
+            def forward(self, x):
+                return np.zeros((len(x), 10_000_000 // len(x)))
+            def backward(self, dout):
+                return dout
+        """
+    grade = classes(grade_submission(submission(tmp_path, "huge.py", attack), limits=FAST,
+                                     classes=["Tanh"]))
+    assert grade["Tanh"].problem == "garbage" and "over the limit of 32 MB" in grade["Tanh"].hint

@@ -389,13 +389,17 @@ def _checked_output(name, out, N):
 
 
 def _checked_array(what, value, shape, expected):
-    """A gradient must be a float ndarray of the right shape: say which one is not."""
+    """A gradient must be a finite float ndarray of the right shape: say which one is not."""
     if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc":
         kind = (f"an array of dtype {value.dtype}" if isinstance(value, np.ndarray)
                 else f"a {type(value).__name__}")
         raise TypeError(f"{what}: expected a numpy array of floats, got {kind}")
     if value.shape != shape:
         raise ValueError(f"{what} of shape {value.shape}; it must have {expected}, {shape}")
+    if not np.all(np.isfinite(value)):
+        index = [int(i) for i in np.argwhere(~np.isfinite(value))[0]]
+        raise ValueError(f"{what} contains {value[tuple(index)]} at {index}; a gradient must be "
+                         "finite: look in backward for a division by zero or an overflow")
     return value
 
 

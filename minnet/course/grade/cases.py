@@ -6,14 +6,15 @@ class: a proxy into the grading child, or a trusted class in this process) and
 minnet's reference class with the same arguments and the same parameter values,
 draws its input from the grading rng, and returns a TestResult. Nothing here trusts a
 number the submission computes about itself: outputs are compared with minnet's,
-gradients with numerical derivatives computed here.
+gradients with numerical derivatives computed here. A proxy goes further: its Twin
+judges every output it returns, not only the first (see Twin).
 """
 import numpy as np
 
 from ...checker import check_layer, check_loss, check_net
 from ...checker.compare import relative_error
 from ...net import Net
-from .result import TestResult
+from .result import Judged, TestResult, changed
 from .table import ENTRIES, LayerCase, labels_for
 
 FORWARD_RTOL = 1e-10   # forward must match minnet's reference this closely, relatively
@@ -33,6 +34,50 @@ def describe(entry, case):
     return f"{entry.name} inside a Net ({' -> '.join(names)}), X of shape {case.X_shape}"
 
 
+class Twin:
+    """minnet's own object beside a submission's, judging every output it gives.
+
+    A forward checked only at the point where the test starts could answer right
+    there and differently a hair away (a cache, a detector of perturbed inputs), and
+    the gradient check, which differentiates the submission's own forward, would
+    then check the wrong function. So a proxy hands each output to its twin, with the
+    input it was computed from, and the twin raises Judged when minnet's class gives
+    something else (for a random class such as Dropout: when the output breaks the
+    class's defining property). Kink states come from the twin too, never from the
+    submission, whose kink_state could claim a kink everywhere.
+    """
+
+    def __init__(self, entry, args, kwargs):
+        self.entry, self.args, self.kwargs = entry, args, kwargs
+        self.reference = entry.reference(*args, **kwargs)
+
+    def layer(self, proxy, x, out, params=None):
+        """Raise Judged unless out is what the class gives for x (with params, default
+        the proxy's own); returns minnet's kink state for x."""
+        reference = self.reference
+        reference.training = proxy.training
+        for key in reference.params:
+            reference.params[key] = (params or proxy.params)[key]
+        what = f"{self.entry.name}.forward(x)"
+        if self.entry.forward == "reference":
+            message = forward_mismatch(what, out, reference.forward(x.copy()))
+        elif not isinstance(out, np.ndarray) or out.shape != x.shape:
+            message = forward_mismatch(what, out, x)
+        else:
+            message = self.entry.forward(LayerCase(self.args, x.shape, self.kwargs,
+                                                   proxy.training), x, out)
+        if message:
+            raise Judged("wrong forward", message)
+        return reference.kink_state() if self.entry.forward == "reference" else None
+
+    def loss(self, scores, y, value):
+        """Raise Judged unless value is the loss minnet's class gives for (scores, y)."""
+        message = loss_mismatch(f"{self.entry.name}.forward(scores, y)", value,
+                                self.reference.forward(scores.copy(), np.copy(y)), len(scores))
+        if message:
+            raise Judged("wrong forward", message)
+
+
 def layer_case(entry, case, make, rng, seed):
     """forward(x) against the reference, x unchanged, then check_layer on backward."""
     layer = make(*case.args, **case.kwargs)
@@ -42,17 +87,17 @@ def layer_case(entry, case, make, rng, seed):
     x = entry.inputs(rng, case.x_shape)
     problems = []
     out = _output(layer.forward, x, f"{entry.name}.forward", problems)
-    if out is None:
+    if not isinstance(out, np.ndarray):
+        _add(problems, forward_mismatch(f"{entry.name}.forward(x)", out, x))
         return _result(problems)
     if entry.forward == "reference":
-        _compare(problems, f"{entry.name}.forward(x)", out, reference.forward(x.copy()))
-    elif not isinstance(out, np.ndarray) or out.shape != x.shape:
-        _compare(problems, f"{entry.name}.forward(x)", out, x)
+        _add(problems, forward_mismatch(f"{entry.name}.forward(x)", out,
+                                        reference.forward(x.copy())))
+    elif out.shape != x.shape:
+        _add(problems, forward_mismatch(f"{entry.name}.forward(x)", out, x))
     else:
-        wrong = entry.forward(case, x, out)
-        if wrong:
-            problems.append(("wrong forward", wrong))
-    dout = rng.standard_normal(np.shape(out))
+        _add(problems, entry.forward(case, x, out))
+    dout = rng.standard_normal(out.shape)
     _output(layer.backward, dout, f"{entry.name}.backward", problems, name="dout")
     report = _checked(problems, check_layer, layer, x, dout, seed=seed)
     return _result(problems, report)
@@ -69,7 +114,8 @@ def loss_case(entry, case, make, rng, seed):
     _unchanged(problems, f"{entry.name}.forward", "scores", scores, given_scores)
     _unchanged(problems, f"{entry.name}.forward", "y", y, given_y)
     expected = entry.reference().forward(scores.copy(), y.copy())
-    _compare_loss(problems, entry.name, value, expected, len(scores))
+    _add(problems, loss_mismatch(f"{entry.name}.forward(scores, y)", value, expected,
+                                 len(scores)))
     report = _checked(problems, check_loss, loss, scores, y, seed=seed)
     return _result(problems, report)
 
@@ -101,8 +147,7 @@ def net_case(entry, case, make, rng, seed):
         out = _output(layer.forward, x, f"{name}.forward, inside the net,", problems)
         if entry.forward != "reference" and isinstance(out, np.ndarray) and out.shape == x.shape:
             wrong = entry.forward(LayerCase(args, x.shape, kwargs), x, out)
-            if wrong:
-                problems.append(("wrong forward", f"inside the net: {wrong}"))
+            _add(problems, wrong and f"inside the net: {wrong}")
     if case.loss == entry.name:
         given_scores, given_y = out.copy(), y.copy()
         loss.forward(given_scores, given_y)
@@ -110,10 +155,10 @@ def net_case(entry, case, make, rng, seed):
                    given_scores)
         _unchanged(problems, f"{entry.name}.forward, inside the net,", "y", y, given_y)
     if entry.forward == "reference":
-        found = len(problems)
-        _compare_loss(problems, "net.loss", net.loss(X, y), twin.loss(X, y), None)
-        if len(problems) > found and net.data_loss == twin.data_loss:
-            problems[-1] = ("wrong forward", _regularization(layers, twin_layers, net, twin))
+        message = loss_mismatch("net.loss", net.loss(X, y), twin.loss(X, y), None)
+        if message and net.data_loss == twin.data_loss:
+            message = _regularization(layers, twin_layers, net, twin)
+        _add(problems, message)
     report = _checked(problems, check_net, net, X, y, seed=seed)
     return _result(problems, report)
 
@@ -124,7 +169,53 @@ def property_case(test, make, rng):
                       message or "")
 
 
+# -- judging outputs -----------------------------------------------------------------------
+
+def forward_mismatch(what, out, expected):
+    """What is wrong with a forward's output, in words, or None: it must have
+    expected's shape and match it within FORWARD_RTOL of its largest value."""
+    if not isinstance(out, np.ndarray):
+        return f"{what} returned a {type(out).__name__}, not a numpy array"
+    if out.shape != expected.shape:
+        hint = ""
+        if out.size == expected.size:
+            hint = (": the right values with a wrong shape (np.squeeze and reshape drop or "
+                    "move axes of size 1)")
+        return f"{what} returned shape {out.shape}, expected {expected.shape}{hint}"
+    if out.dtype.kind not in "fc":
+        return f"{what} returned an array of dtype {out.dtype}, not of floats"
+    scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-300)
+    error = np.abs(out - expected)
+    if np.all(np.isfinite(out)) and error.max(initial=0.0) <= FORWARD_RTOL * scale:
+        return None
+    i = tuple(int(k) for k in np.unravel_index(
+        np.argmax(np.where(np.isfinite(error), error, np.inf)), error.shape))
+    return (f"{what}: at {list(i)} yours is {out[i]:.6g}, minnet's reference gives "
+            f"{expected[i]:.6g} (off by {error[i] / scale:.1e} of the output's largest value)")
+
+
+def loss_mismatch(what, value, expected, N):
+    """What is wrong with a loss value, in words, or None (the sum instead of the mean
+    of a batch of N, when it is that)."""
+    value = np.asarray(value)
+    if value.size != 1 or value.dtype.kind not in "biuf":
+        return f"{what} must return one number (the loss), got an array of shape {value.shape}"
+    value = float(value.reshape(()))
+    if abs(value - expected) <= FORWARD_RTOL * max(abs(expected), 1e-300):
+        return None
+    hint = ""
+    if N and N > 1 and abs(value - N * expected) <= 1e-8 * abs(N * expected):
+        hint = (f": {N} times the right value for a batch of {N}, the sum over the batch "
+                "instead of its mean")
+    return f"{what} returned {value:.10g}; minnet's reference gives {expected:.10g}{hint}"
+
+
 # -- the pieces --------------------------------------------------------------------------
+
+def _add(problems, message, problem="wrong forward"):
+    if message:
+        problems.append((problem, message))
+
 
 def _checked(problems, check, *args, **kwargs):
     """check(*args, **kwargs), the checker's report; if the checker refuses what the
@@ -178,53 +269,7 @@ def _output(method, array, what, problems, name="x"):
 def _unchanged(problems, what, name, before, after):
     if isinstance(after, np.ndarray) and (after.shape != np.shape(before) or
                                           not np.array_equal(after, before, equal_nan=True)):
-        changed = np.argwhere(after != before)[0] if after.shape == np.shape(before) else None
-        where = "" if changed is None else (
-            f": {name}{[int(i) for i in changed]} went from {before[tuple(changed)]:.6g} to "
-            f"{after[tuple(changed)]:.6g}")
-        problems.append(("changed its input", f"{what} changed its input {name} in place"
-                         f"{where}; the caller still needs it: compute a new array (x = x * m, "
-                         f"not x *= m)"))
-
-
-def _compare(problems, what, out, expected):
-    """A forward output against minnet's, within FORWARD_RTOL of its largest value."""
-    if not isinstance(out, np.ndarray):
-        problems.append(("wrong forward", f"{what} returned a {type(out).__name__}, not a "
-                                          "numpy array"))
-    elif out.shape != expected.shape:
-        hint = ""
-        if out.size == expected.size:
-            hint = (": the right values with a wrong shape (np.squeeze and reshape drop or "
-                    "move axes of size 1)")
-        problems.append(("wrong forward", f"{what} returned shape {out.shape}, expected "
-                                          f"{expected.shape}{hint}"))
-    else:
-        scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-300)
-        error = np.abs(out - expected)
-        if not np.all(np.isfinite(out)) or error.max(initial=0.0) > FORWARD_RTOL * scale:
-            i = tuple(int(k) for k in np.unravel_index(np.nanargmax(
-                np.where(np.isfinite(error), error, np.inf)), error.shape))
-            problems.append(("wrong forward", f"{what}: at {list(i)} yours is {out[i]:.6g}, "
-                             f"minnet's reference gives {expected[i]:.6g} (off by "
-                             f"{error[i] / scale:.1e} of the output's largest value)"))
-
-
-def _compare_loss(problems, what, value, expected, N):
-    value = np.asarray(value)
-    if value.size != 1 or value.dtype.kind not in "biuf":
-        problems.append(("wrong forward", f"{what} must return one number (the loss), got "
-                                          f"an array of shape {value.shape}"))
-        return
-    value = float(value.reshape(()))
-    if abs(value - expected) <= FORWARD_RTOL * max(abs(expected), 1e-300):
-        return
-    hint = ""
-    if N and N > 1 and abs(value - N * expected) <= 1e-8 * abs(N * expected):
-        hint = (f": {N} times the right value for a batch of {N}, the sum over the batch "
-                "instead of its mean")
-    problems.append(("wrong forward", f"{what} returned {value:.10g}; minnet's reference "
-                                      f"gives {expected:.10g}{hint}"))
+        problems.append(("changed its input", changed(what, name, before, after)))
 
 
 def _result(problems, report=None):

@@ -12,9 +12,10 @@ import numpy as np
 
 from . import cases
 from .notebook import read_submission
-from .result import ClassGrade, Grade, TestResult
+from .result import ClassGrade, Grade, Judged, TestResult, text
 from .sandbox import ChildLost, Limits, Session, StudentRaised
 from .table import CORE, ENTRIES, OPTIONAL
+from .worker import fingerprint
 
 DEFAULT_SEED = 0
 
@@ -48,6 +49,7 @@ def grade_submission(path, classes=None, *, file=None, points=None, seed=DEFAULT
             names = [n for n in names if n in CORE or origins.get(n, {}).get("found")]
         for name in names:
             grade.classes.append(_grade_in_session(session, name, origins, points, seed))
+        grade.isolation = session.isolation
         if session.printed_on_import:
             grade.notes.append(f"importing the file printed {session.printed_on_import} "
                                "characters (not shown)")
@@ -79,7 +81,13 @@ def _grade_in_session(session, name, origins, points, seed):
     if session.import_error is None and not origin.get("own"):
         result.problem = "not its own"
         result.hint = (f"{name} is not defined by the submission: its code comes from "
-                       f"{origin.get('where')}")
+                       f"{text(origin.get('where'), 200)}")
+        return result
+    copied = _copied(entry, origin.get("fingerprints"))
+    if session.import_error is None and copied:
+        result.problem = "not its own"
+        result.hint = (f"{name}.{copied} compiles to exactly the code of minnet's reference "
+                       "implementation: it was copied, not written")
         return result
     printed = session.printed
     try:
@@ -94,8 +102,8 @@ def _grade_in_session(session, name, origins, points, seed):
             return result
 
         def make(*args, **kwargs):
-            return session.new(name, args, kwargs, entry.attributes, loss=entry.loss,
-                               samplewise=entry.samplewise)
+            return session.new(name, args, kwargs, cases.Twin(entry, args, kwargs),
+                               entry.attributes, loss=entry.loss, samplewise=entry.samplewise)
 
         _run_tests(entry, make, seed, result, session.limits)
     except ChildLost as lost:
@@ -176,6 +184,8 @@ def _run_tests(entry, make, seed, result, limits=None):
                 test = run(make)
             except ChildLost:
                 raise
+            except Judged as error:
+                test = TestResult("", False, error.problem, str(error))
             except StudentRaised as error:
                 kind = error.details.get("type")
                 if kind == "SystemExit":
@@ -197,6 +207,18 @@ def _run_tests(entry, make, seed, result, limits=None):
     if failing:
         more = f" ({len(failing) - 1} more failing test(s))" if len(failing) > 1 else ""
         result.hint = f"{failing[0].name}: {failing[0].message}{more}"
+
+
+def _copied(entry, fingerprints):
+    """The name of the method (backward, or forward) whose compiled code is minnet's
+    reference's own, or None. fingerprints: the submission's, by method name."""
+    if not isinstance(fingerprints, dict):
+        return None
+    for method in ("backward", "forward"):
+        code = getattr(getattr(entry.reference, method, None), "__code__", None)
+        if code is not None and fingerprints.get(method) == fingerprint(code):
+            return method
+    return None
 
 
 def _raised(error, kind):

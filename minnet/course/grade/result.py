@@ -1,7 +1,38 @@
 """A grade, as a table, as JSON, as a Gradescope results file and as a gradebook row."""
 import csv
 import json
+import math
 from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+
+class Judged(Exception):
+    """A call the grader caught doing something wrong (returning a wrong output,
+    changing its input in place): the test fails there, with this problem and message."""
+
+    def __init__(self, problem, message):
+        super().__init__(message)
+        self.problem = problem
+
+
+def text(value, limit):
+    """Words that came from a submission, safe to show: one line, printable, at most
+    `limit` characters (a message cannot fake a score line or clear the screen)."""
+    words = "".join(c if c.isprintable() else " " for c in str(value))
+    return words if len(words) <= limit else words[:limit - 3] + "..."
+
+
+def changed(what, name, before, after):
+    """The message for a call that changed its argument `name` in place."""
+    where = ""
+    if after.shape == np.shape(before):
+        differs = np.argwhere(~((after == before) | (np.isnan(after) & np.isnan(before))))
+        if len(differs):
+            i = tuple(int(k) for k in differs[0])
+            where = f": {name}{list(i)} went from {before[i]:.6g} to {after[i]:.6g}"
+    return (f"{what} changed its input {name} in place{where}; the caller still needs it: "
+            "compute a new array (x = x * m, not x *= m)")
 
 
 @dataclass
@@ -87,13 +118,16 @@ class Grade:
     student: its id (a file's stem or a folder's name); source: the graded file;
     classes: one ClassGrade per graded class; notes: what else the grader noticed
     (lines dropped from a notebook, files written, operations refused, output);
-    seconds: wall-clock time of the whole grading.
+    seconds: wall-clock time of the whole grading; isolation: how the submission's
+    code was kept apart ("namespaces": the kernel's walls, see jail.py; "process":
+    a separate, limited process only; "" when trusted classes ran in this process).
     """
     student: str
     source: str
     classes: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     seconds: float = 0.0
+    isolation: str = ""
 
     @property
     def score(self):
@@ -138,7 +172,8 @@ class Grade:
         """Every detail, as JSON-ready values."""
         return {"student": self.student, "source": self.source, "score": self.score,
                 "max_score": self.max_score, "passed": self.passed,
-                "seconds": round(self.seconds, 3), "notes": list(self.notes),
+                "seconds": round(self.seconds, 3), "isolation": self.isolation,
+                "notes": list(self.notes),
                 "classes": [{"name": c.name, "passed": c.passed, "score": c.score,
                              "points": c.points, "problem": c.problem, "hint": c.hint,
                              "result": c.meaning, "tests_passed": c.passed_tests,
@@ -148,7 +183,7 @@ class Grade:
                             for c in self.classes]}
 
     def to_json(self):
-        return json.dumps(self.to_dict(), indent=2)
+        return dumps(self.to_dict())
 
     def gradescope(self):
         """Gradescope's autograder results (results.json): one test per class."""
@@ -158,6 +193,19 @@ class Grade:
                            "status": "passed" if c.passed else "failed",
                            "output": c.hint or c.meaning, "visibility": "visible"}
                           for c in self.classes]}
+
+
+def dumps(value):
+    """Strict JSON: NaN and infinities (a gradient check of NaN gradients) become null."""
+    def clean(item):
+        if isinstance(item, float) and not math.isfinite(item):
+            return None
+        if isinstance(item, dict):
+            return {key: clean(v) for key, v in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [clean(v) for v in item]
+        return item
+    return json.dumps(clean(value), indent=2, allow_nan=False)
 
 
 def write_gradebook(grades, path, classes):

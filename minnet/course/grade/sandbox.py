@@ -32,9 +32,17 @@ import numpy as np
 
 from ...contract import Layer, Loss
 from . import wire
+from .jail import JAIL_FAILED
+from .result import Judged, changed, text
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 MINNET_DIR = os.path.dirname(os.path.dirname(os.path.dirname(WORKER)))
+# What a jailed child cannot read: minnet's source, and in a source checkout the
+# tests (they hold a correct solution) and any build folder.
+_CHECKOUT = os.path.dirname(MINNET_DIR)
+HIDDEN = [MINNET_DIR] + [os.path.join(_CHECKOUT, name) for name in ("tests", "build")
+                         if os.path.isfile(os.path.join(_CHECKOUT, "pyproject.toml"))
+                         and os.path.isdir(os.path.join(_CHECKOUT, name))]
 # Perturbed evaluations per round trip: enough to make a round trip cheap, few enough
 # that one reply stays a few MB.
 MOVES_PER_REQUEST = 4096
@@ -64,13 +72,14 @@ class ChildLost(Exception):
 
 
 class StudentRaised(Exception):
-    """The student's code raised an exception in the child. details: its type, message,
-    where (the student's own line), and for SystemExit the exit code."""
+    """The student's code raised an exception in the child. details: its type, message
+    and where (the student's own line), as plain one-line text."""
 
     def __init__(self, details):
-        self.details = details
-        text = f"{details.get('type')}: {details.get('message')}"
-        super().__init__(text + (f" ({details['where']})" if details.get("where") else ""))
+        details = details if isinstance(details, dict) else {}
+        self.details = {key: text(details.get(key), 300) for key in ("type", "message", "where")}
+        words = f"{self.details['type']}: {self.details['message']}"
+        super().__init__(words + (f" ({self.details['where']})" if details.get("where") else ""))
 
 
 class Child:
@@ -79,11 +88,13 @@ class Child:
     def __init__(self, folder, limits, classes):
         self.printed = 0
         self.refused = []
-        request_read, self.request_fd = os.pipe()
-        self.result_fd, result_write = os.pipe()
+        self.process = None
         config = {"memory": limits.memory_mb << 20, "file_size": limits.file_size_mb << 20,
                   # a backstop for the CPU: the wall clock, kept here, comes first
-                  "cpu": int(limits.import_time_limit + classes * limits.time_limit) + 5}
+                  "cpu": int(limits.import_time_limit + classes * limits.time_limit) + 5,
+                  "jail": True, "hidden": HIDDEN}
+        request_read, self.request_fd = os.pipe()
+        self.result_fd, result_write = os.pipe()
         env = {"PATH": os.defpath, "HOME": folder, "TMPDIR": folder, "LANG": "C.UTF-8",
                "MPLBACKEND": "Agg", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
                "MKL_NUM_THREADS": "1"}
@@ -94,6 +105,10 @@ class Child:
                 cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, pass_fds=(request_read, result_write),
                 start_new_session=True)  # its own process group, killed as a whole
+        except BaseException:
+            os.close(self.request_fd)
+            os.close(self.result_fd)
+            raise
         finally:
             os.close(request_read)
             os.close(result_write)
@@ -110,7 +125,9 @@ class Child:
             raise ChildLost("ended", "the grading process has already ended")
         self._send(wire.encode(message), deadline)
         reply = self._receive(deadline)
-        self.refused += [str(item) for item in reply.pop("refused", [])][:20]
+        refused = reply.pop("refused", [])
+        if isinstance(refused, list):
+            self.refused += [text(item, 200) for item in refused[:20]]
         return reply
 
     def close(self):
@@ -169,9 +186,7 @@ class Child:
                             self._count(fd)  # the child flushed its output before replying
                         return reply
                 except wire.Garbage as error:
-                    self.close()
-                    raise ChildLost("garbage", "the submission sent garbage on the grader's "
-                                    f"channel ({error})") from None
+                    raise self.garbage(str(error)) from None
 
     def _count(self, fd):
         while True:
@@ -186,6 +201,12 @@ class Child:
                     pass
                 return
             self.printed += len(chunk)
+
+    def garbage(self, what):
+        """Stop the child: what it sent is not what was asked. Returns the ChildLost."""
+        self.close()
+        return ChildLost("garbage", f"the submission sent garbage on the grader's channel "
+                                    f"({text(what, 200)})")
 
     @staticmethod
     def _remaining(deadline):
@@ -203,28 +224,33 @@ class Child:
             status = self.process.wait(timeout=2)
         except subprocess.TimeoutExpired:
             status = None
-        self.close()
+        self.close()  # kills what is left of its process group
         if status is None:
             return ChildLost("ended", "the submission closed the grader's channel")
+        if status == JAIL_FAILED:
+            return ChildLost("crashed", "the grader could not isolate its grading process; "
+                                        "nothing of the submission ran")
         if status >= 0:
             return ChildLost("ended", f"the submission ended the grading process (exit "
                              f"status {status}: sys.exit or os._exit in the submission)")
         signum = -status
-        name = signal.Signals(signum).name if signum in signal.Signals._value2member_map_ \
-            else str(signum)
         if signum == signal.SIGXCPU:
             return ChildLost("time limit", "CPU time limit: the grading process used up its "
                              "CPU time")
         if signum == signal.SIGKILL:
             return ChildLost("memory limit", "the grading process was killed (SIGKILL), most "
                              "likely for using too much memory")
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:
+            name = f"signal {signum}"
         return ChildLost("crashed", f"the grading process crashed ({name})")
 
 
 class Session:
     """Everything about grading one submission in children: its folder, its child,
-    its limits. Call begin(name) before the tests of each class; the proxies send
-    their requests through request()."""
+    its limits. Call begin() before the tests of each class; the proxies send their
+    requests through request()."""
 
     def __init__(self, folder, file, module, names, limits=Limits()):
         self.folder = folder  # a private copy of the submission, deleted by close()
@@ -232,7 +258,7 @@ class Session:
         self.file, self.module, self.names, self.limits = file, module, list(names), limits
         self.child, self.deadline, self.origins = None, None, None
         self.printed_on_import, self.printed, self.refused = 0, 0, []
-        self.import_error = None
+        self.import_error, self.isolation = None, "process"
 
     def start(self):
         """A fresh child with the submission imported; returns the import's reply.
@@ -247,11 +273,18 @@ class Session:
                                         "names": self.names}, deadline)
         finally:
             self.printed_on_import = self.child.printed
+        self.isolation = text(reply.get("isolation"), 100)
         if "error" in reply:
+            if not isinstance(reply["error"], dict):
+                raise self.child.garbage("an error that is not a description of one")
             self.import_error = StudentRaised(reply["error"])
             self.origins = {}
-        else:
-            self.origins = reply["classes"]
+            return reply
+        classes = reply.get("classes")
+        if not isinstance(classes, dict) or \
+                not all(isinstance(classes.get(name), dict) for name in self.names):
+            raise self.child.garbage("an import reply without its classes")
+        self.origins = {name: classes[name] for name in self.names}
         return reply
 
     def begin(self, seconds=None):
@@ -272,17 +305,23 @@ class Session:
             self.refused += self.child.refused
             self.child.refused = []
         if "error" in reply:
+            if not isinstance(reply["error"], dict):
+                raise self.garbage("an error that is not a description of one")
             raise StudentRaised(reply["error"])
         return reply
 
-    def new(self, name, args=(), kwargs=None, attrs=(), loss=False, samplewise=False):
+    def garbage(self, what):
+        """Stop the child, which sent something malformed; returns the ChildLost."""
+        return self.child.garbage(what)
+
+    def new(self, name, args, kwargs, twin, attrs=(), loss=False, samplewise=False):
         """A proxy (a RemoteLoss if loss, else a RemoteLayer) for name(*args, **kwargs),
-        built in the child; attrs: the attributes to mirror besides training, needs_dx;
-        samplewise: whether the checker may run it on many stacked copies of a batch."""
+        built in the child. twin: judges its outputs (cases.Twin); attrs: attributes
+        the checker reads and sets, besides training and needs_dx; samplewise: whether
+        the checker may run it on many stacked copies of a batch at once."""
         reply = self.request({"op": "new", "class": name, "args": list(args),
-                              "kwargs": dict(kwargs or {}),
-                              "attrs": ["training", "needs_dx", *attrs]})
-        proxy = type(name, (RemoteLoss if loss else RemoteLayer,), {})(self, reply, attrs)
+                              "kwargs": dict(kwargs or {}), "attrs": list(attrs)})
+        proxy = type(name, (RemoteLoss if loss else RemoteLayer,), {})(self, reply, attrs, twin)
         proxy.samplewise = samplewise
         return proxy
 
@@ -311,96 +350,126 @@ def _files(folder):
 
 # -- proxies -------------------------------------------------------------------------------
 
-def _value(described, what):
-    """What the child sent back for a value the student's code returned."""
-    if "array" in described:
-        array = described["array"]
-        dtype = described.get("dtype")
-        try:
-            return array.astype(dtype) if dtype and np.dtype(dtype).kind in "biufc" else array
-        except TypeError:
-            return array
-    if "number" in described:
-        return described["number"]
-    if "none" in described:
-        return None
-    raise TypeError(f"{what} is a {described.get('other', 'value of unknown type')}, not a "
-                    "numpy array")
-
-
-def _write_back(target, described):
-    """Make the caller's array show what the student's code did to its copy in the child."""
-    if isinstance(target, np.ndarray) and target.flags.writeable and "array" in described:
-        after = described["array"]
-        if after.shape == target.shape and not np.array_equal(after, target, equal_nan=True):
-            target[...] = after
+def _finite(value, what):
+    """A gradient the submission returned, refused (Judged) if it holds NaN or Inf: it
+    would only spread through the net's other layers."""
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fc" and \
+            not np.all(np.isfinite(value)):
+        index = [int(i) for i in np.argwhere(~np.isfinite(value))[0]]
+        raise Judged("wrong gradient", f"{what} containing {value[tuple(index)]} at {index}; "
+                                       "a gradient must be finite: look for a division by "
+                                       "zero or an overflow")
+    return value
 
 
 class _Remote:
-    """A student object living in the grading child; see RemoteLayer and RemoteLoss."""
+    """A student object living in the grading child; see RemoteLayer and RemoteLoss.
 
-    def __init__(self, session, reply, attrs):
-        self._session, self._id, self._attrs = session, reply["id"], tuple(attrs)
-        if isinstance(reply["params"], dict) and "__kind__" not in reply["params"]:
-            self.params = {key: _value(value, f"{type(self).__name__}.params[{key!r}]")
-                           for key, value in reply["params"].items()}
-        else:
-            raise TypeError(f"{type(self).__name__}.params must be a dict of numpy arrays, "
-                            f"got {reply['params'].get('__kind__')}")
-        self.weights = tuple(reply["weights"])
+    Every output it returns has been judged by its twin (cases.Twin: minnet's own
+    object beside it) first, and every argument it was given must come back unchanged:
+    otherwise the call raises Judged, and the test fails there.
+    """
+
+    def __init__(self, session, reply, attrs, twin):
+        self._session, self._twin, self._attrs = session, twin, tuple(attrs)
+        self._id = reply.get("id")
+        name = type(self).__name__
+        params = reply.get("params")
+        if not isinstance(params, dict) or "__kind__" in params:
+            kind = params.get("__kind__") if isinstance(params, dict) else "something else"
+            raise TypeError(f"{name}.params must be a dict of numpy arrays, got {kind}")
+        self.params = {str(key): self._value(value, f"{name}.params[{key!r}]")
+                       for key, value in params.items()}
+        self.weights = tuple(str(w) for w in reply.get("weights", ()) if isinstance(w, str))
         self.grads = {}
-        for name, value in reply["attrs"].items():
-            setattr(self, name, True if name in ("training", "needs_dx") and value is None
-                    else value)
+        attributes = reply.get("attrs", {})
+        for attribute in ("training", "needs_dx", *self._attrs):
+            value = attributes.get(attribute) if isinstance(attributes, dict) else None
+            if attribute in ("training", "needs_dx"):
+                value = True
+            setattr(self, attribute, value)
 
-    def _call(self, method, args, grads=False, kinks=False):
+    def _call(self, method, args, grads=False):
+        """method(*args) in the child; raises Judged if it changed its arguments."""
+        name = type(self).__name__
         reply = self._session.request(
             {"op": "call", "id": self._id, "method": method, "args": list(args),
-             "params": self.params, "attrs": self._attributes(), "grads": grads,
-             "kinks": kinks})
-        for target, described in zip(args, reply["args"]):
-            _write_back(target, described)
-        if isinstance(reply["params"], dict):
-            for key, described in reply["params"].items():
-                _write_back(self.params.get(key), described)
+             "params": self.params, "attrs": self._attributes(), "grads": grads})
+        after = reply.get("args")
+        labels = {"forward": ("x",) if isinstance(self, Layer) else ("scores", "y"),
+                  "backward": ("dout",)}[method]
+        for label, sent, back in zip(labels, args, after if isinstance(after, list) else []):
+            returned = self._value(back, label, strict=False)
+            if isinstance(sent, np.ndarray) and isinstance(returned, np.ndarray) and \
+                    (returned.shape != sent.shape or
+                     not np.array_equal(returned, sent, equal_nan=True)):
+                raise Judged("changed its input", changed(f"{name}.{method}", label, sent,
+                                                          returned))
+        params = reply.get("params")
+        for key, value in (params.items() if isinstance(params, dict) else ()):
+            returned = self._value(value, key, strict=False)
+            sent = self.params.get(key)
+            if isinstance(sent, np.ndarray) and isinstance(returned, np.ndarray) and \
+                    returned.shape == sent.shape and not np.array_equal(returned, sent,
+                                                                        equal_nan=True):
+                raise Judged("changed its input", changed(f"{name}.{method}", f"params[{key!r}]",
+                                                          sent, returned))
         return reply
 
-    def _many(self, method, args, moves, kinks=False):
-        """Results (and kink states) of `method` on args with each of `moves` applied."""
-        results, states = [], []
-        for start in range(0, len(moves), MOVES_PER_REQUEST):
-            reply = self._session.request(
-                {"op": "many", "id": self._id, "method": method, "args": list(args),
-                 "params": self.params, "attrs": self._attributes(), "kinks": kinks,
-                 "moves": moves[start:start + MOVES_PER_REQUEST]})
-            results.append(reply["results"])
-            states.append(reply.get("kinks"))
-        kinks_out = None if any(s is None for s in states) else np.concatenate(states)
-        return np.concatenate(results), kinks_out
+    def _stacked(self, op, results_needed, **message):
+        """The stacked results of a "many" or "each" request, checked for their count."""
+        reply = self._session.request({"op": op, "id": self._id, "params": self.params,
+                                       "attrs": self._attributes(), **message})
+        results = reply.get("results")
+        if not isinstance(results, np.ndarray) or len(results) != results_needed:
+            raise self._session.garbage(f"a {op} reply without its {results_needed} results")
+        return results
 
     def _attributes(self):
         names = ("training", "needs_dx", *self._attrs)
         return {name: getattr(self, name) for name in names
                 if isinstance(getattr(self, name, None), (bool, int, float, str))}
 
+    def _value(self, described, what, strict=True):
+        """What the child sent for a value the student's code returned."""
+        if not isinstance(described, dict):
+            raise self._session.garbage(f"an unreadable value for {what}")
+        if isinstance(described.get("array"), np.ndarray):
+            array, dtype = described["array"], described.get("dtype")
+            if isinstance(dtype, str) and dtype in ("float16", "float32", "int8", "int16",
+                                                    "int32", "uint8", "uint16", "uint32"):
+                array = array.astype(dtype)
+            return array
+        if isinstance(described.get("number"), (bool, float)):
+            return described["number"]
+        if described.get("none") is True:
+            return None
+        if not strict:
+            return None
+        kind = text(described.get("other", "value of unknown type"), 40)
+        raise TypeError(f"{what} is a {kind}, not a numpy array")
+
 
 class RemoteLayer(_Remote, Layer):
     """A proxy for a student's layer in the grading child (the class takes its name)."""
 
     def forward(self, x):
-        reply = self._call("forward", [x], kinks=True)
-        self._kinks = reply.get("kinks")
-        return _value(reply["result"], f"{type(self).__name__}.forward(x)")
+        reply = self._call("forward", [x])
+        out = self._value(reply.get("result"), f"{type(self).__name__}.forward(x)")
+        self._kinks = self._twin.layer(self, x, out)  # the reference's kinks, never theirs
+        return out
 
     def backward(self, dout):
         reply = self._call("backward", [dout], grads=True)
-        grads = reply.get("grads", {})
-        if "__kind__" in grads:
-            raise TypeError(f"{type(self).__name__}.grads must be a dict like "
-                            f"{type(self).__name__}.params, got {grads['__kind__']}")
-        self.grads = {key: _value(value, f"{type(self).__name__}.grads[{key!r}]")
+        grads, name = reply.get("grads"), type(self).__name__
+        if not isinstance(grads, dict) or "__kind__" in grads:
+            kind = grads.get("__kind__") if isinstance(grads, dict) else "something else"
+            raise TypeError(f"{name}.grads must be a dict like {name}.params, got {kind}")
+        self.grads = {str(key): _finite(self._value(value, f"{name}.grads[{key!r}]"),
+                                        f"{name}.backward stored grads[{key!r}]")
                       for key, value in grads.items()}
-        return _value(reply["result"], f"{type(self).__name__}.backward(dout)")
+        return _finite(self._value(reply.get("result"), f"{name}.backward(dout)"),
+                       f"{name}.backward returned dx")
 
     def kink_state(self):
         return getattr(self, "_kinks", None)
@@ -408,10 +477,31 @@ class RemoteLayer(_Remote, Layer):
     def forward_perturbed(self, x, moves):
         """forward(x) with one entry moved for each (name, flat index, delta) in moves,
         name "x" or a key of params: (outputs stacked, kink states stacked or None).
-        Used by check_layer to send many evaluations per round trip."""
-        moves = [["arg0" if name == "x" else "param:" + name, int(k), float(d)]
-                 for name, k, d in moves]
-        return self._many("forward", [x], moves, kinks=True)
+        Used by check_layer to send many evaluations per round trip; every output is
+        judged by the twin, on the same moved input, in this process."""
+        outs = []
+        for start in range(0, len(moves), MOVES_PER_REQUEST):
+            chunk = moves[start:start + MOVES_PER_REQUEST]
+            outs.append(self._stacked("many", len(chunk), method="forward", args=[x], moves=[
+                ["arg0" if name == "x" else "param:" + name, int(k), float(d)]
+                for name, k, d in chunk]))
+        outs = np.concatenate(outs)
+        kinks = []
+        for move, out in zip(moves, outs):
+            moved_x, moved_params = self._moved(x, move)
+            kinks.append(self._twin.layer(self, moved_x, out, params=moved_params))
+        return outs, None if any(k is None for k in kinks) else np.array(kinks)
+
+    def _moved(self, x, move):
+        """(x, params or None for the proxy's own) with one entry moved, as the child did."""
+        name, k, d = move
+        if name == "x":
+            x = x.copy()
+            x.flat[k] += d
+            return x, None
+        params = {key: value.copy() for key, value in self.params.items()}
+        params[name].flat[k] += d
+        return x, params
 
 
 class RemoteLoss(_Remote, Loss):
@@ -419,17 +509,31 @@ class RemoteLoss(_Remote, Loss):
 
     def forward(self, scores, y):
         reply = self._call("forward", [scores, y])
-        return _value(reply["result"], f"{type(self).__name__}.forward(scores, y)")
+        value = self._value(reply.get("result"), f"{type(self).__name__}.forward(scores, y)")
+        self._twin.loss(scores, y, value)
+        return value
 
     def backward(self):
         reply = self._call("backward", [])
-        return _value(reply["result"], f"{type(self).__name__}.backward()")
+        name = type(self).__name__
+        return _finite(self._value(reply.get("result"), f"{name}.backward()"),
+                       f"{name}.backward returned dscores")
 
     def forward_perturbed(self, scores, y, flat, deltas):
         """forward(scores, y) with scores.flat[flat[k]] moved by deltas[k], for every k."""
-        moves = [["arg0", int(k), float(d)] for k, d in zip(flat, deltas)]
-        values, _ = self._many("forward", [scores, y], moves)
-        return values.reshape(len(moves))
+        values = []
+        for start in range(0, len(flat), MOVES_PER_REQUEST):
+            moves = [["arg0", int(k), float(d)] for k, d in
+                     zip(flat[start:start + MOVES_PER_REQUEST],
+                         deltas[start:start + MOVES_PER_REQUEST])]
+            values.append(self._stacked("many", len(moves), method="forward",
+                                        args=[scores, y], moves=moves).reshape(-1))
+        values = np.concatenate(values)
+        for k, d, value in zip(flat, deltas, values):
+            moved = scores.copy()
+            moved.flat[k] += d
+            self._twin.loss(moved, y, value)
+        return values
 
     def forward_each(self, stacked, y):
         """forward(stacked[k], y) for every k: the loss of each copy of a batch (used by
@@ -437,9 +541,10 @@ class RemoteLoss(_Remote, Loss):
         values = []
         per_request = max(1, MOVES_PER_REQUEST * 8 // max(1, stacked[0].size))
         for start in range(0, len(stacked), per_request):
-            reply = self._session.request(
-                {"op": "each", "id": self._id, "method": "forward", "args": [y],
-                 "stack": stacked[start:start + per_request], "params": self.params,
-                 "attrs": self._attributes()})
-            values.append(reply["results"].reshape(-1))
-        return np.concatenate(values)
+            part = stacked[start:start + per_request]
+            values.append(self._stacked("each", len(part), method="forward", args=[y],
+                                        stack=part).reshape(-1))
+        values = np.concatenate(values)
+        for copy, value in zip(stacked, values):
+            self._twin.loss(copy, y, value)
+        return values

@@ -6,6 +6,9 @@ a copy of the submission:
     python -I worker.py MINNET_DIR REQUEST_FD RESULT_FD CONFIG_JSON
 
 Before the student's file is imported, the child
+- when the grader runs as root on Linux, jails itself (jail.py): a PID, mount and
+  network namespace of its own, a read-only file system but for its folder, minnet's
+  source hidden, no capabilities. These are the kernel's walls;
 - loads minnet's two contracts (minnet.contract: Layer and Loss) and nothing else of
   minnet: `minnet.layers` and `minnet.losses` hold only those base classes, and any
   other minnet module (the reference layers, the checker, the grader, the bug
@@ -13,7 +16,8 @@ Before the student's file is imported, the child
 - limits its own address space, CPU time, file sizes and core files;
 - installs an audit hook that refuses, from then on, to write or delete outside its
   folder, start processes, send signals, raise its limits, load native libraries
-  through ctypes, or open network connections.
+  through ctypes, or open sockets. Code in the same process can get around a hook,
+  so without the jail this stops accidents and simple attacks, not a determined one.
 
 Then it answers requests from the grader, one at a time, on a private pipe: import
 the submission, build an object of a contract class, call one of its methods on the
@@ -21,9 +25,10 @@ arrays the grader sends (or on many perturbed copies of them at once). It sends 
 only what the student's code returned: arrays and plain values, never a verdict. The
 grader checks them, computes every number it judges itself, and gives the grade.
 
-This file imports nothing from minnet's package: it loads wire.py and contract.py by
-path, so that none of minnet's reference code is ever in this process.
+This file imports nothing from minnet's package: it loads wire.py, jail.py and
+contract.py by path, so that none of minnet's reference code is ever in this process.
 """
+import hashlib
 import importlib.util
 import json
 import os
@@ -37,14 +42,24 @@ def main(argv):
     config = json.loads(config)
     import numpy as np  # before the limits: numpy's import maps a lot of memory once
 
-    wire = _load("minnet_grading_wire", os.path.join(minnet_dir, "course", "grade", "wire.py"))
+    here = os.path.join(minnet_dir, "course", "grade")
+    wire = _load("minnet_grading_wire", os.path.join(here, "wire.py"))
     contract = _load("minnet.contract", os.path.join(minnet_dir, "contract.py"))
+    folder = os.path.realpath(os.getcwd())
+    isolation = "process"
+    if config["jail"]:
+        jail = _load("minnet_grading_jail", os.path.join(here, "jail.py"))
+        if jail.available():
+            try:
+                jail.enter(folder, config["hidden"])
+                isolation = "namespaces"
+            except OSError as error:  # the kernel refused: grade with the process's walls
+                isolation = f"process (no namespaces: {error})"
     _install_contract_only(contract)
     _limit(config)
     np.seterr(over="raise", divide="raise", invalid="raise", under="ignore")
-    folder = os.path.realpath(os.getcwd())
     sys.path.insert(0, folder)  # the student's own helper modules, beside the file
-    server = Server(np, wire, folder, (contract.Layer, contract.Loss))
+    server = Server(np, wire, folder, (contract.Layer, contract.Loss), isolation)
     sys.addaudithook(server.audit)
     server.serve(request_fd, result_fd)
 
@@ -120,8 +135,7 @@ REFUSED = {
     "resource.setrlimit": "changing the limits", "resource.prlimit": "changing the limits",
     "ctypes.dlopen": "loading native code", "ctypes.dlsym": "loading native code",
     "ctypes.cdata": "reading raw memory", "ctypes.addressof": "reading raw memory",
-    "socket.connect": "opening a network connection", "socket.bind": "opening a network "
-    "connection", "socket.sendto": "opening a network connection",
+    "socket.__new__": "opening a socket",
     "sys.remote_exec": "running code in another process",
 }
 PATH_EVENTS = ("os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.chmod", "os.chown",
@@ -134,27 +148,21 @@ WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 class Server:
     """Answers the grader's requests; `audit` is its audit hook."""
 
-    def __init__(self, np, wire, folder, contracts):
+    def __init__(self, np, wire, folder, contracts, isolation):
         self.np, self.wire, self.folder, self.contracts = np, wire, folder, contracts
+        self.isolation = isolation
         self.module, self.objects, self.refused = None, {}, []
-        self.student_code = False  # the audit hook refuses only while a request is handled
-        self._auditing = False
 
     # -- the audit hook ----------------------------------------------------------------
 
     def audit(self, event, args):
-        if not self.student_code or self._auditing:
-            return
-        self._auditing = True
-        try:
-            what = REFUSED.get(event)
-            if event == "open":
-                what = self._outside_write(args[0], args[1], args[2])
-            elif event in PATH_EVENTS:
-                what = next((f"{event} on {path}" for path in args[:2]
-                             if self._outside(path)), None)
-        finally:
-            self._auditing = False
+        """Refuse what REFUSED names, and writing or deleting outside the folder."""
+        what = REFUSED.get(event)
+        if event == "open":
+            what = self._outside_write(args[0], args[1], args[2])
+        elif event in PATH_EVENTS:
+            what = next((f"{event} on {path}" for path in args[:2] if self._outside(path)),
+                        None)
         if what:
             self.refused.append(what if event in PATH_EVENTS + ("open",)
                                 else f"{what} ({event})")
@@ -184,17 +192,16 @@ class Server:
             if request is None:  # the grader is done, or gone
                 return
             # Everything from here to the reply may run student code: a property, a
-            # dict subclass, a __str__. So all of it is audited, and whatever it raises
-            # (SystemExit and MemoryError too) goes back to the grader, who decides.
-            self.student_code = True
+            # dict subclass, a __str__. Whatever it raises (SystemExit and MemoryError
+            # too) goes back to the grader, who decides.
             try:
                 reply = getattr(self, "op_" + request["op"])(request)
                 sys.stdout.flush()  # what was printed reaches its pipe before the reply
                 sys.stderr.flush()
             except BaseException as error:
                 reply = {"error": self._details(error)}
-            finally:
-                self.student_code = False
+            if request.get("op") == "import":
+                reply["isolation"] = self.isolation
             reply["refused"], self.refused = self.refused, []
             self.wire.send(result_fd, reply)
 
@@ -210,7 +217,8 @@ class Server:
                             for name in request["names"]}}
 
     def _origin(self, cls):
-        """Where a contract class comes from: missing, the submission's folder, or elsewhere."""
+        """Where a contract class comes from (missing, the submission's folder, or
+        elsewhere), and fingerprints of its forward and backward's compiled code."""
         if not isinstance(cls, type):
             return {"found": False}
         for klass in cls.__mro__:
@@ -220,7 +228,12 @@ class Server:
                 code = getattr(getattr(value, "__func__", value), "__code__", None)
                 if code is not None and self._outside(code.co_filename):
                     return {"found": True, "own": False, "where": code.co_filename}
-        return {"found": True, "own": True}
+        fingerprints = {}
+        for method in ("forward", "backward"):
+            code = getattr(getattr(cls, method, None), "__code__", None)
+            if code is not None:
+                fingerprints[method] = fingerprint(code)
+        return {"found": True, "own": True, "fingerprints": fingerprints}
 
     def op_new(self, request):
         cls = getattr(self.module, request["class"])
@@ -244,8 +257,6 @@ class Server:
             grads = getattr(obj, "grads", None)
             reply["grads"] = ({key: self._describe(value) for key, value in grads.items()}
                               if isinstance(grads, dict) else {"__kind__": type(grads).__name__})
-        if request.get("kinks"):
-            reply["kinks"] = self._kinks(obj)
         return reply
 
     def op_many(self, request):
@@ -253,11 +264,11 @@ class Server:
 
         moves: [target, flat index, delta] with target "arg<k>" or "param:<key>";
         before each call the params get the values sent again. Returns the results
-        stacked, and the kink states stacked (or None).
+        stacked.
         """
         obj = self.objects[request["id"]]
         method = getattr(obj, request["method"])
-        results, kinks = [], []
+        results = []
         for target, flat, delta in request["moves"]:
             self._set(obj, request)
             args = [a.copy() if isinstance(a, self.np.ndarray) else a for a in request["args"]]
@@ -267,9 +278,7 @@ class Server:
                 moved = obj.params[target[6:]]
             moved.flat[flat] += delta
             results.append(method(*args))
-            if request.get("kinks"):
-                kinks.append(self._kinks(obj))
-        return self._stacked(request, results, kinks)
+        return self._stacked(request, results)
 
     def op_each(self, request):
         """The method once per entry of a stack: method(stack[k], *args) for every k."""
@@ -279,9 +288,9 @@ class Server:
         results = [method(item.copy(), *[a.copy() if isinstance(a, self.np.ndarray) else a
                                           for a in request["args"]])
                    for item in request["stack"]]
-        return self._stacked(request, results, [])
+        return self._stacked(request, results)
 
-    def _stacked(self, request, results, kinks):
+    def _stacked(self, request, results):
         try:
             stacked = self.np.array([self.np.asarray(r) for r in results])
             if stacked.dtype.kind not in "fc":
@@ -290,12 +299,8 @@ class Server:
             raise TypeError(f"{request['method']} returned results that do not stack into "
                             f"one float array ({error}): each call must return the same "
                             "shape") from None
-        reply = {"results": stacked.astype(self.np.complex128 if stacked.dtype.kind == "c"
-                                           else self.np.float64)}
-        if request.get("kinks"):
-            reply["kinks"] = (None if any(k is None for k in kinks)
-                              else self.np.array(kinks, dtype=bool))
-        return reply
+        return {"results": stacked.astype(self.np.complex128 if stacked.dtype.kind == "c"
+                                          else self.np.float64)}
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -316,11 +321,6 @@ class Server:
         if not isinstance(params, dict):
             return {"__kind__": type(params).__name__}
         return {str(key): self._describe(value) for key, value in params.items()}
-
-    def _kinks(self, obj):
-        probe = getattr(obj, "kink_state", None)
-        state = probe() if callable(probe) else None
-        return None if state is None else self.np.array(state, dtype=bool)
 
     def _describe(self, value):
         """What student code returned, as the wire can carry it, with its original type."""
@@ -352,6 +352,20 @@ class Server:
         return {"type": type(error).__name__, "message": message[:500], "where": where,
                 "code": error.code if isinstance(error, SystemExit) and
                 isinstance(error.code, (int, str, type(None))) else None}
+
+
+def fingerprint(code):
+    """A hash of what a function's code does (its bytecode, constants and names, nested
+    code included), not of where it came from: the same source compiles to the same
+    fingerprint under any file name. The grader compares these with its reference's."""
+    digest = hashlib.sha256()
+    parts = [code.co_code, repr(code.co_names).encode()]
+    for const in code.co_consts:
+        parts.append(fingerprint(const).encode() if hasattr(const, "co_code")
+                     else repr(const).encode())
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "big") + part)
+    return digest.hexdigest()
 
 
 def _plain(value):
