@@ -295,19 +295,12 @@ def test_importing_the_reference_solution_fails(tmp_path):
 
 
 def test_a_class_from_elsewhere_is_reported_as_not_its_own(tmp_path):
-    elsewhere = tmp_path / "site"
-    elsewhere.mkdir()
-    (elsewhere / "borrowed.py").write_text("class ReLU:\n    def forward(self, x): return x\n"
-                                           "    def backward(self, dout): return dout\n")
-    attack = f"""
-        import importlib.util
-        spec = importlib.util.spec_from_file_location("borrowed", {str(elsewhere / 'borrowed.py')!r})
-        borrowed = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(borrowed)
-        ReLU = borrowed.ReLU
+    attack = """
+        from json import JSONDecoder as ReLU   # a class of the standard library
         """
     grade = classes(grade_submission(submission(tmp_path, "borrower.py", attack), limits=FAST))
-    assert grade["ReLU"].problem == "not its own" and "borrowed.py" in grade["ReLU"].hint
+    assert grade["ReLU"].problem == "not its own" and "json" in grade["ReLU"].hint
+    assert grade["ReLU"].score == 0 and grade["Tanh"].passed
 
 
 IDENTITY = """
@@ -711,7 +704,7 @@ def test_the_grading_process_cannot_be_signalled_or_read(tmp_path):
     attack = """
         import os, signal
         found = []
-        for name in os.listdir("/proc"):
+        for name in (os.listdir("/proc") if os.path.isdir("/proc") else []):
             if name.isdigit() and int(name) != os.getpid():
                 found.append(name)       # another process: the grader, pytest, ...
                 try:
@@ -791,3 +784,120 @@ def test_a_huge_reply_is_refused_before_it_is_read(tmp_path):
     grade = classes(grade_submission(submission(tmp_path, "huge.py", attack), limits=FAST,
                                      classes=["Tanh"]))
     assert grade["Tanh"].problem == "garbage" and "over the limit of 32 MB" in grade["Tanh"].hint
+
+
+# -- a second review --------------------------------------------------------------------------
+
+def test_links_in_a_submission_never_lead_the_grader_outside_it(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("the grader's own file")
+    folder = tmp_path / "linker"
+    folder.mkdir()
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "source": HONEST, "metadata": {}, "outputs": [],
+         "execution_count": None}]}
+    (folder / "my_layers.ipynb").write_text(json.dumps(notebook))
+    (folder / "my_layers.py").write_text("# takes the converted notebook's first name\n")
+    (folder / "submission_from_notebook.py").symlink_to(victim)  # and the second one
+    (folder / "secrets").symlink_to("/etc")
+    grade = grade_submission(folder, ["ReLU"], file="my_layers.ipynb", limits=FAST)
+    assert victim.read_text() == "the grader's own file"
+    assert grade.passed
+    notes = " ".join(grade.notes)
+    assert "left out submission_from_notebook.py: not a plain file" in notes
+    assert "left out secrets" in notes
+    (folder / "my_layers.ipynb").unlink()
+    (folder / "my_layers.ipynb").symlink_to("/proc/self/environ")
+    with pytest.raises(ValueError, match="not a regular file"):
+        grade_submission(folder, ["ReLU"], file="my_layers.ipynb", limits=FAST)
+
+
+@pytest.mark.parametrize("content", ['{"cells": [1]}', '{"cells": ' + "[" * 100_000,
+                                     '{"cells": [{"cell_type": "code", "source": [1, 2]}]}',
+                                     "not json at all"])
+def test_a_malformed_notebook_is_reported_never_crashes(tmp_path, content):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "bad.ipynb").write_text(content)
+    (folder / "good.py").write_text(HONEST)
+    grades = {g.student: g for g in grade_all(folder, ["ReLU"], jobs=1, limits=FAST)}
+    assert grades["good"].passed and grades["bad"].score == 0
+    assert "is not a readable Jupyter notebook" in grades["bad"].notes[0]
+    results = tmp_path / "results.json"
+    run = subprocess.run([sys.executable, "-m", "minnet", "grade", str(folder / "bad.ipynb"),
+                          "--gradescope", str(results)], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert json.loads(results.read_text())["score"] == 0
+
+
+def test_a_dropout_whose_mask_follows_x_earns_nothing(tmp_path):
+    attack = """
+        import zlib
+        class Dropout(Dropout):
+            def forward(self, x):    # every output 0 or x / keep_prob, but the mask follows x
+                if self.training:
+                    seed = zlib.crc32(np.ascontiguousarray(x).tobytes()) + (self.seed or 0)
+                    keep = np.random.default_rng(seed).random(x.shape) < self.keep_prob
+                    self.mask = keep / self.keep_prob
+                else:
+                    self.mask = np.ones(x.shape)
+                return x * self.mask
+            def backward(self, dout):
+                return np.zeros_like(dout) if self.training else dout
+        """
+    grade = classes(grade_submission(submission(tmp_path, "hasher.py", attack), limits=FAST,
+                                     classes=["Dropout"]))
+    assert grade["Dropout"].score < 0.5
+    assert "the mask must not depend on x" in grade["Dropout"].hint
+
+
+def test_a_dropout_that_drops_only_when_it_thinks_it_is_watched_fails(tmp_path):
+    attack = """
+        class Dropout(Dropout):
+            def forward(self, x):    # keeps everything, except at the usual test sizes
+                out = super().forward(x)
+                if x.size in (600, 40000):
+                    return out
+                self.mask = np.ones(x.shape)
+                return x.copy()
+        """
+    for seed in (0, 81723):
+        grade = classes(grade_submission(submission(tmp_path, "lazy_dropout.py", attack),
+                                         limits=FAST, classes=["Dropout"], seed=seed))
+        assert grade["Dropout"].score < 0.5
+
+
+def test_complex_outputs_are_not_real_answers(tmp_path):
+    attack = """
+        class ReLU(ReLU):
+            def forward(self, x):
+                return super().forward(x) + 1e-11j
+        """
+    grade = classes(grade_submission(submission(tmp_path, "complex.py", attack), limits=FAST,
+                                     classes=["ReLU"]))
+    assert grade["ReLU"].score == 0 and "not of real floats" in grade["ReLU"].hint
+
+
+@needs_jail
+def test_nothing_of_the_machine_is_in_sight_and_nothing_outlives_the_child(tmp_path):
+    attack = f"""
+        import os
+        for path in ("/etc/passwd", "/proc/sys/kernel/hostname", "/proc/self/status",
+                     "/sys", "/home", {str(Path(__file__).parent)!r}, {str(tmp_path)!r}):
+            assert not os.path.exists(path), path
+        import sys, numpy
+        worker = sys.modules["__main__"]                 # disarm the audit hook: the
+        worker.REFUSED.clear()                           # kernel's walls must hold alone
+        worker.Server._outside = lambda self, path: False
+        libc = numpy._core._internal.ctypes.CDLL(None)   # ctypes, through numpy
+        key = 0x6D6E6575
+        queue = libc.msgget(key, 0o1666)              # IPC_CREAT | 0666
+        assert queue >= 0, "msgget failed"
+        """.replace("{{", "{").replace("}}", "}")
+    before = subprocess.run(["ipcs", "-q"], capture_output=True, text=True).stdout
+    grade = grade_submission(submission(tmp_path, "explorer.py", attack), limits=FAST,
+                             classes=["ReLU"])
+    assert grade.passed, grade.classes[0].hint
+    after = subprocess.run(["ipcs", "-q"], capture_output=True, text=True).stdout
+    assert "0x6d6e6575" not in after.lower() and before == after

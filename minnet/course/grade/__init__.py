@@ -13,12 +13,14 @@ times the fraction of its tests passed.
 
 Student code never runs in the grading process. It runs in a grading child (a fresh
 interpreter in a private folder, with limits on memory, time and files, unable to
-import minnet's reference code), which only runs forward and backward on inputs the
-grader chooses and sends back arrays; every number that decides the grade is computed
-here (sandbox.py, worker.py).
+import minnet's reference code, and jailed by the kernel when the grader runs as
+root on Linux), which only runs forward and backward on inputs the grader chooses and
+sends back arrays; every number that decides the grade is computed here, and every
+output the child sends is compared with minnet's own (sandbox.py, worker.py, jail.py).
 
 The pieces: table (what is known about each class), cases (the tests), grader (a
-submission's grade), sandbox and worker (the two sides of the isolation), wire (their
+submission's grade), sandbox and worker (the two sides of the isolation), jail (the
+kernel's walls around a child, when the grader runs as root on Linux), wire (their
 channel), notebook (what a submission is), classroom (a folder of submissions), result
 (the grade as a table, JSON, Gradescope results and a gradebook).
 """

@@ -50,6 +50,7 @@ class Twin:
     def __init__(self, entry, args, kwargs):
         self.entry, self.args, self.kwargs = entry, args, kwargs
         self.reference = entry.reference(*args, **kwargs)
+        self.masks = {}  # a random class's kept units, by seed and input shape
 
     def layer(self, proxy, x, out, params=None):
         """Raise Judged unless out is what the class gives for x (with params, default
@@ -65,10 +66,26 @@ class Twin:
             message = forward_mismatch(what, out, x)
         else:
             message = self.entry.forward(LayerCase(self.args, x.shape, self.kwargs,
-                                                   proxy.training), x, out)
+                                                   proxy.training), x, out) or \
+                self._same_mask(proxy, x, out)
         if message:
             raise Judged("wrong forward", message)
         return reference.kink_state() if self.entry.forward == "reference" else None
+
+    def _same_mask(self, proxy, x, out):
+        """With a seed, a random class must keep the same units at every forward of the
+        same shape, whatever x holds: a mask that follows x would make every perturbed
+        loss jump, and its jumps look like noise or kinks to a gradient check."""
+        seed = getattr(proxy, "seed", None)
+        if seed is None or not proxy.training:
+            return None
+        kept = (out != 0) | (x == 0)
+        first = self.masks.setdefault((seed, x.shape), kept)
+        if np.array_equal(first, kept):
+            return None
+        return (f"{self.entry.name}(seed={seed}).forward kept different units for two inputs "
+                f"of shape {x.shape}: with a seed, the mask must not depend on x (draw it "
+                "from a generator made from the seed alone)")
 
     def loss(self, scores, y, value):
         """Raise Judged unless value is the loss minnet's class gives for (scores, y)."""
@@ -182,8 +199,8 @@ def forward_mismatch(what, out, expected):
             hint = (": the right values with a wrong shape (np.squeeze and reshape drop or "
                     "move axes of size 1)")
         return f"{what} returned shape {out.shape}, expected {expected.shape}{hint}"
-    if out.dtype.kind not in "fc":
-        return f"{what} returned an array of dtype {out.dtype}, not of floats"
+    if out.dtype.kind != "f":
+        return f"{what} returned an array of dtype {out.dtype}, not of real floats"
     scale = max(float(np.max(np.abs(expected), initial=0.0)), 1e-300)
     error = np.abs(out - expected)
     if np.all(np.isfinite(out)) and error.max(initial=0.0) <= FORWARD_RTOL * scale:
@@ -199,7 +216,9 @@ def loss_mismatch(what, value, expected, N):
     of a batch of N, when it is that)."""
     value = np.asarray(value)
     if value.size != 1 or value.dtype.kind not in "biuf":
-        return f"{what} must return one number (the loss), got an array of shape {value.shape}"
+        kind = "a complex number" if value.dtype.kind == "c" else \
+            f"an array of shape {value.shape} and dtype {value.dtype}"
+        return f"{what} must return one real number (the loss), got {kind}"
     value = float(value.reshape(()))
     if abs(value - expected) <= FORWARD_RTOL * max(abs(expected), 1e-300):
         return None

@@ -62,7 +62,7 @@ def grade_all(folder, classes=None, *, file=None, jobs=None, points=None, seed=D
                 student, path = futures[future]
                 try:
                     grade = future.result()
-                except Exception as error:  # a fault of the grader itself: say so, go on
+                except Exception as error:  # the grading process itself died: go on
                     grade = ungradable(student, path, options["classes"], options["points"],
                                        f"the grader failed: {type(error).__name__}: {error}")
                 finished(grade)
@@ -81,6 +81,9 @@ def _grade_one(student, path, options):
                                 limits=options["limits"], student=student)
     except (FileNotFoundError, ValueError) as error:
         return ungradable(student, path, options["classes"], options["points"], str(error))
+    except Exception as error:  # a fault of the grader itself: say so, and go on
+        return ungradable(student, path, options["classes"], options["points"],
+                          f"the grader failed: {type(error).__name__}: {error}")
 
 
 def _progress_line(grade, done, total):

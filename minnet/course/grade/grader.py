@@ -34,9 +34,9 @@ def grade_submission(path, classes=None, *, file=None, points=None, seed=DEFAULT
     student: the id the grade carries (default: the file's stem or the folder's name)
     """
     start = time.perf_counter()
-    submission = read_submission(path, file)
     names = list(classes) if classes is not None else list(CORE + OPTIONAL)
     _check_names(names)
+    submission = read_submission(path, file)
     grade = Grade(student or submission.student, str(path), notes=list(submission.notes))
     session = Session(submission.folder, submission.file, submission.module, names, limits)
     try:

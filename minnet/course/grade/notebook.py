@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 GRADABLE = (".py", ".ipynb")
+MAX_NOTEBOOK = 20 << 20  # bytes: a notebook of layer classes is a few hundred kB at most
 MAGIC = re.compile(r"^\s*(%|!)|^\s*[\w.]+\s*=\s*[%!]|^[^#]*\?\s*$")
 
 
@@ -54,12 +55,18 @@ def read_submission(path, file=None):
     nothing to grade.
     """
     path = os.path.abspath(os.fspath(path))
+    notes = []
+    if os.path.islink(path):
+        raise ValueError(f"{path} is a symbolic link: submissions hold plain files only")
     if os.path.isdir(path):
         student = os.path.basename(path.rstrip(os.sep))
         chosen = _file_in(path, file)
         folder = tempfile.mkdtemp(prefix="minnet-grade-")
-        shutil.copytree(path, folder, dirs_exist_ok=True, symlinks=True,
-                        ignore=shutil.ignore_patterns("__pycache__", ".*"))
+        shutil.copytree(path, folder, dirs_exist_ok=True, ignore=_not_copied(notes))
+        if not os.path.isfile(os.path.join(folder, chosen)):
+            shutil.rmtree(folder, ignore_errors=True)
+            raise ValueError(f"{os.path.join(path, chosen)} is not a regular file (a link, "
+                             "say): submissions hold plain files only")
     elif os.path.isfile(path):
         if not path.endswith(GRADABLE):
             raise ValueError(f"{path} is not a .py file or a .ipynb notebook")
@@ -71,10 +78,31 @@ def read_submission(path, file=None):
         raise FileNotFoundError(f"no such file or folder: {path}")
     stem = os.path.splitext(chosen)[0]
     module = stem if stem.isidentifier() and stem not in _TAKEN else "submission"
-    submission = Submission(folder, chosen, module, student)
+    submission = Submission(folder, chosen, module, student, notes)
     if chosen.endswith(".ipynb"):
-        _convert(submission, stem)
+        try:
+            _convert(submission, stem)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
     return submission
+
+
+def _not_copied(notes):
+    """copytree's ignore: caches, hidden entries, and anything that is not a plain file or
+    folder (symbolic links above all: the grader, which copies and converts the files,
+    must never be led to read or write outside the submission)."""
+    def ignore(directory, names):
+        left_out = set()
+        for name in names:
+            path = os.path.join(directory, name)
+            if name == "__pycache__" or name.startswith("."):
+                left_out.add(name)
+            elif os.path.islink(path) or not (os.path.isfile(path) or os.path.isdir(path)):
+                left_out.add(name)
+                notes.append(f"left out {name}: not a plain file or folder (a link, say)")
+        return left_out
+    return ignore
 
 
 def _file_in(folder, file):
@@ -93,16 +121,17 @@ def _convert(submission, stem):
     """Replace the notebook in the folder by a .py file of its code cells."""
     notebook_path = os.path.join(submission.folder, submission.file)
     try:
-        with open(notebook_path, encoding="utf-8") as f:
-            notebook = json.load(f)
-        cells = [cell for cell in notebook["cells"] if cell.get("cell_type") == "code"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        fd = os.open(notebook_path, os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd, "rb") as f:
+            data = f.read(MAX_NOTEBOOK + 1)
+        if len(data) > MAX_NOTEBOOK:
+            raise ValueError(f"it is larger than {MAX_NOTEBOOK >> 20} MB")
+        cells = _code_cells(json.loads(data.decode("utf-8")))
+    except (OSError, ValueError, RecursionError) as error:
         raise ValueError(f"{submission.file} is not a readable Jupyter notebook ({error})") \
             from None
     lines, where, dropped = [], [], []
-    for k, cell in enumerate(cells, 1):
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
+    for k, source in enumerate(cells, 1):
         cell_lines = source.split("\n")
         if cell_lines[0].lstrip().startswith("%%"):  # a cell magic: the body is not Python
             dropped.append(f"cell {k}: {cell_lines[0].strip()} and its {len(cell_lines) - 1} "
@@ -116,15 +145,38 @@ def _convert(submission, stem):
             where.append((k, j))
         lines.append("")
         where.append(None)
-    submission.file = stem + ".py" if stem + ".py" not in os.listdir(submission.folder) \
-        else "submission_from_notebook.py"
-    with open(os.path.join(submission.folder, submission.file), "w", encoding="utf-8") as f:
+    names = os.listdir(submission.folder)
+    submission.file = stem + ".py" if stem + ".py" not in names else "submission_from_notebook.py"
+    # O_EXCL: the name must be new, never a file (or a link) already there
+    fd = os.open(os.path.join(submission.folder, submission.file),
+                 os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
     submission.cells = where
     if dropped:
         shown = "; ".join(dropped[:5]) + (" ..." if len(dropped) > 5 else "")
         submission.notes.append(f"the notebook's {len(dropped)} IPython magic or shell "
                                 f"line(s) were left out: {shown}")
+
+
+def _code_cells(notebook):
+    """The sources of a notebook's code cells (nbformat 4), or ValueError."""
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        raise ValueError("it has no list of cells")
+    sources = []
+    for cell in cells:
+        if not isinstance(cell, dict):
+            raise ValueError("a cell that is not a JSON object")
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(line, str) for line in source):
+            source = "".join(source)
+        if not isinstance(source, str):
+            raise ValueError("a code cell's source is not text")
+        sources.append(source)
+    return sources
 
 
 def _compiles(source):

@@ -25,6 +25,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 
@@ -37,12 +38,9 @@ from .result import Judged, changed, text
 
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 MINNET_DIR = os.path.dirname(os.path.dirname(os.path.dirname(WORKER)))
-# What a jailed child cannot read: minnet's source, and in a source checkout the
-# tests (they hold a correct solution) and any build folder.
-_CHECKOUT = os.path.dirname(MINNET_DIR)
-HIDDEN = [MINNET_DIR] + [os.path.join(_CHECKOUT, name) for name in ("tests", "build")
-                         if os.path.isfile(os.path.join(_CHECKOUT, "pyproject.toml"))
-                         and os.path.isdir(os.path.join(_CHECKOUT, name))]
+# What a jailed child must not read even where it sees Python's packages: minnet's
+# installed source (a jail shows nothing else of the machine anyway).
+HIDDEN = [MINNET_DIR]
 # Perturbed evaluations per round trip: enough to make a round trip cheap, few enough
 # that one reply stays a few MB.
 MOVES_PER_REQUEST = 4096
@@ -85,14 +83,14 @@ class StudentRaised(Exception):
 class Child:
     """One grading child process. request(message, deadline) -> the reply."""
 
-    def __init__(self, folder, limits, classes):
+    def __init__(self, folder, limits, classes, root):
         self.printed = 0
         self.refused = []
         self.process = None
         config = {"memory": limits.memory_mb << 20, "file_size": limits.file_size_mb << 20,
                   # a backstop for the CPU: the wall clock, kept here, comes first
                   "cpu": int(limits.import_time_limit + classes * limits.time_limit) + 5,
-                  "jail": True, "hidden": HIDDEN}
+                  "jail": True, "root": root, "hidden": HIDDEN}
         request_read, self.request_fd = os.pipe()
         self.result_fd, result_write = os.pipe()
         env = {"PATH": os.defpath, "HOME": folder, "TMPDIR": folder, "LANG": "C.UTF-8",
@@ -254,6 +252,7 @@ class Session:
 
     def __init__(self, folder, file, module, names, limits=Limits()):
         self.folder = folder  # a private copy of the submission, deleted by close()
+        self.root = tempfile.mkdtemp(prefix="minnet-jail-")  # where a jail builds its root
         self.submitted = _files(self.folder)
         self.file, self.module, self.names, self.limits = file, module, list(names), limits
         self.child, self.deadline, self.origins = None, None, None
@@ -266,7 +265,7 @@ class Session:
         Raises ChildLost if importing ends, kills or outlasts the child.
         """
         self.end_child()
-        self.child = Child(self.folder, self.limits, len(self.names))
+        self.child = Child(self.folder, self.limits, len(self.names), self.root)
         deadline = time.monotonic() + self.limits.import_time_limit
         try:
             reply = self.child.request({"op": "import", "file": self.file, "module": self.module,
@@ -332,6 +331,7 @@ class Session:
     def close(self):
         self.end_child()
         shutil.rmtree(self.folder, ignore_errors=True)
+        os.rmdir(self.root)  # the jail mounted its root in its own namespace: this stays empty
 
     def end_child(self):
         """Stop the current child; the next begin() starts a fresh one."""
@@ -416,13 +416,17 @@ class _Remote:
                                                           sent, returned))
         return reply
 
-    def _stacked(self, op, results_needed, **message):
-        """The stacked results of a "many" or "each" request, checked for their count."""
+    def _stacked(self, op, count, shape=None, **message):
+        """The results of a "many" or "each" request: count of them, each of `shape`
+        when given (a loss: one number each)."""
         reply = self._session.request({"op": op, "id": self._id, "params": self.params,
                                        "attrs": self._attributes(), **message})
         results = reply.get("results")
-        if not isinstance(results, np.ndarray) or len(results) != results_needed:
-            raise self._session.garbage(f"a {op} reply without its {results_needed} results")
+        if not isinstance(results, np.ndarray) or len(results) != count:
+            raise self._session.garbage(f"a {op} reply without its {count} results")
+        if shape is not None and results.shape[1:] != shape:
+            raise Judged("wrong forward", f"{type(self).__name__}.forward returned values of "
+                                          f"shape {results.shape[1:]}, expected {shape}")
         return results
 
     def _attributes(self):
@@ -526,8 +530,8 @@ class RemoteLoss(_Remote, Loss):
             moves = [["arg0", int(k), float(d)] for k, d in
                      zip(flat[start:start + MOVES_PER_REQUEST],
                          deltas[start:start + MOVES_PER_REQUEST])]
-            values.append(self._stacked("many", len(moves), method="forward",
-                                        args=[scores, y], moves=moves).reshape(-1))
+            values.append(self._stacked("many", len(moves), (), method="forward",
+                                        args=[scores, y], moves=moves))
         values = np.concatenate(values)
         for k, d, value in zip(flat, deltas, values):
             moved = scores.copy()
@@ -542,8 +546,8 @@ class RemoteLoss(_Remote, Loss):
         per_request = max(1, MOVES_PER_REQUEST * 8 // max(1, stacked[0].size))
         for start in range(0, len(stacked), per_request):
             part = stacked[start:start + per_request]
-            values.append(self._stacked("each", len(part), method="forward", args=[y],
-                                        stack=part).reshape(-1))
+            values.append(self._stacked("each", len(part), (), method="forward", args=[y],
+                                        stack=part))
         values = np.concatenate(values)
         for copy, value in zip(stacked, values):
             self._twin.loss(copy, y, value)

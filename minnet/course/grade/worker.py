@@ -51,7 +51,7 @@ def main(argv):
         jail = _load("minnet_grading_jail", os.path.join(here, "jail.py"))
         if jail.available():
             try:
-                jail.enter(folder, config["hidden"])
+                jail.enter(folder, config["root"], config["hidden"])
                 isolation = "namespaces"
             except OSError as error:  # the kernel refused: grade with the process's walls
                 isolation = f"process (no namespaces: {error})"
