@@ -19,8 +19,14 @@ during training: the digits demo's training with check_at every 200 steps agains
 the same training without checks.
 
     python benchmarks/check_speed.py      # prints tables, writes results/check_speed.json
+
+With --before PATH (the minnet folder of another version, a git worktree of an older
+commit say), that version's check_net and check_net(fast=True) run side by side with
+this one's, in the same interleaved rounds: how a change to the checker moved its speed.
 """
 import argparse
+import importlib.util
+import sys
 import time
 
 import numpy as np
@@ -117,7 +123,17 @@ def torch_function(torch, net, X, y):
     return loss
 
 
-def compare(net, X, y, torch, repeats):
+def load_before(path):
+    """The minnet package at path, imported as minnet_before beside this one."""
+    spec = importlib.util.spec_from_file_location(
+        "minnet_before", f"{path}/__init__.py", submodule_search_locations=[path])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["minnet_before"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def compare(net, X, y, torch, repeats, before=None, hidden=None):
     analytic = gradients_to_vector(net.loss_and_grads(X, y)[1], net.params)
     theta, _ = dictionary_to_vector(net.params)
     results = {}
@@ -143,6 +159,22 @@ def compare(net, X, y, torch, repeats):
             "textbook loop (copy per coordinate)": loop("textbook loop (copy per coordinate)",
                                                         textbook_loop),
             "in-place loop": loop("in-place loop", in_place_loop)}
+    if before is not None:  # the other version, on the very same weights
+        old = before.Net.mlp([64, *hidden, 10], activation="tanh", seed=0)
+        for name, value in net.params.items():
+            old.params[name][...] = value
+
+        def before_full():
+            report = before.check_net(old, X, y, sample=None)
+            results["before: check_net"] = (report.difference,
+                                            "pass" if report.passed else "FAIL", len(theta))
+
+        def before_fast():
+            report = before.check_net(old, X, y, fast=True)
+            results["before: check_net(fast=True)"] = (
+                report.difference, "pass" if report.passed else "FAIL", "directions")
+        runs["before: check_net"] = before_full
+        runs["before: check_net(fast=True)"] = before_fast
     if torch is not None:
         f = torch_function(torch, net, X, y)
         theta_t = torch.tensor(theta, requires_grad=True)
@@ -196,7 +228,12 @@ def main():
     parser.add_argument("--repeats", type=int, default=3,
                         help="interleaved rounds, the same for every method (3)")
     parser.add_argument("--no-doubled", action="store_true", help="skip the doubled widths")
+    parser.add_argument("--before", metavar="PATH",
+                        help="the minnet folder of another version, timed side by side")
+    parser.add_argument("--no-training", action="store_true",
+                        help="skip the cost of checking during training")
     args = parser.parse_args()
+    before = load_before(args.before) if args.before else None
     try:
         import torch
         torch.set_default_dtype(torch.float64)
@@ -210,7 +247,7 @@ def main():
     for label, hidden in sizes.items():
         net, X, y = reference(hidden)
         P = sum(value.size for value in net.params.values())
-        seconds, results = compare(net, X, y, torch, args.repeats)
+        seconds, results = compare(net, X, y, torch, args.repeats, before, hidden)
         full = seconds["minnet check_net"]
         rows = [[method, f"{s:.4f}", f"{s / full:.3g}", results[method][2],
                  results[method][1],
@@ -221,6 +258,10 @@ def main():
                      "difference"], rows))
         print(f"full check / fast check: {full / seconds['minnet check_net(fast=True)']:.0f} "
               "times the time")
+        if before is not None:
+            for kind in ("check_net", "check_net(fast=True)"):
+                print(f"this version / before, {kind}: "
+                      f"{seconds['minnet ' + kind] / seconds['before: ' + kind]:.3f}")
         figures[label] = {"parameters": int(P), "seconds": seconds,
                           "over_minnet_full": {m: s / full for m, s in seconds.items()},
                           "verdicts": {m: r[1] for m, r in results.items()}}
@@ -231,6 +272,10 @@ def main():
         print(f"\ntime with doubled widths / time with the reference "
               f"({big['parameters'] / small['parameters']:.2f} times the parameters):")
         print(table(["method", "growth"], [[m, f"{g:.1f}"] for m, g in growth.items()]))
+    if args.no_training:
+        print("wrote", save("check_speed_compared.json" if before else "check_speed.json",
+                            figures))
+        return
     overhead = training_overhead(args.repeats)
     figures["training_overhead"] = overhead
     print(f"\ndigits demo training (30 epochs) with check_at every 200 steps "

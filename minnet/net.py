@@ -44,6 +44,7 @@ class Net:
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"Net: dtype must be float64 or float32, got {self.dtype}")
         _check_architecture(self.layers, loss)
+        _check_names(self._slots(), self.layers)
         self.layers[0].needs_dx = False  # the input's gradient is of no use to anyone
         for layer in self.layers:
             for key, value in layer.params.items():
@@ -319,6 +320,23 @@ def _type_name(obj, known, kind):
         raise ValueError(f"Net.save: cannot describe the {kind} {obj!r}; only minnet's own "
                          f"classes can be saved: {', '.join(known)}")
     return name
+
+
+def _check_names(slots, layers):
+    """Every parameter needs a name of its own in net.params: W1 of a layer whose key is
+    "W1" would otherwise be W11, like the W of the eleventh parametric layer."""
+    seen = {}
+    for name, layer, key in slots:
+        if name in seen:
+            (other, other_key) = seen[name]
+            i, j = (next(k for k, each in enumerate(layers) if each is which)
+                    for which in (other, layer))
+            raise ValueError(
+                f"Net: two parameters would both be named {name} in net.params: "
+                f"layers[{i}] = {other!r} params[{other_key!r}] and layers[{j}] = {layer!r} "
+                f"params[{key!r}]; rename the key {key if key[-1:].isdigit() else other_key!r} "
+                "(a key that ends in a digit runs into the layer numbers: use 'W_a', say)")
+        seen[name] = (layer, key)
 
 
 def _check_architecture(layers, loss):

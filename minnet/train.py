@@ -108,7 +108,8 @@ def _check(net, X_batch, y_batch, history, size, options, verbose):
     history.checks.append((history.steps, report))
     if verbose:
         worst = max(row.max_rel_error for row in report.rows)
-        outcome = "passed" if report.passed else f"FAILED ({', '.join(report.failed)})"
+        outcome = ("passed" if report.passed else f"FAILED ({', '.join(report.failed)})"
+                   if report.failed else f"not resolved ({', '.join(report.unresolved)})")
         print(f"gradient check at step {history.steps}: {outcome}, "
               f"max relative error {worst:.1e}", flush=True)
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import classic_exercise as classic
+from helpers import assert_unchanged, data, snapshot, with_bug
 import minnet
 from minnet import (Affine, Dropout, Layer, MSELoss, Net, ReLU, SGD, Sigmoid,
                     SigmoidCrossEntropy, SoftmaxLoss, Tanh, fit)
@@ -14,29 +15,6 @@ from minnet.checker import (RELATIVE_STEPS, ForwardChangedParametersError,
                             eval_numerical_gradient_array, gradient_check, gradient_check_n,
                             numerical_gradient, numerical_gradient_array, relative_error,
                             step_size_sweep)
-
-
-def data(seed=0, N=8, D=5, C=3):
-    rng = np.random.default_rng(seed)
-    return rng.standard_normal((N, D)), rng.integers(0, C, N)
-
-
-def with_bug(net, corrupt):
-    """Make net.backward return corrupt(grads): a backprop bug the checker must find."""
-    correct = net.backward
-    net.backward = lambda: corrupt(dict(correct()))
-    return net
-
-
-def snapshot(net):
-    return {name: value.copy() for name, value in net.params.items()}
-
-
-def assert_unchanged(net, before):
-    assert list(net.params) == list(before)
-    for name, value in net.params.items():
-        assert value.dtype == before[name].dtype
-        assert value.tobytes() == before[name].tobytes(), name
 
 
 # -- 1. numerical derivatives ----------------------------------------------------------
@@ -173,7 +151,7 @@ def test_classic_n_dimensional_check_finds_both_injected_bugs():
     report = gradient_check_n(lambda p: classic.forward(X, Y, p), params, grads, epsilon=1e-7)
     assert report.difference == pytest.approx(0.2850931568, abs=1e-10)
     assert sorted(report.failed) == ["W2", "b1"]
-    assert report["W2"].verdict == report["b1"].verdict == "wrong"
+    assert report["W2"].band == report["b1"].band == "wrong"
     index, analytic, numerical = report["b1"].worst[0]
     assert analytic == pytest.approx(4 * numerical, rel=1e-5)  # db1 is 4 times too large
     assert all(params[k].tobytes() == before[k].tobytes() for k in params)
@@ -395,17 +373,15 @@ def test_regularization_gradient_bug_is_found_in_the_reg_part():
 
 # -- 11. tiny gradients ------------------------------------------------------------------
 
-def test_tiny_gradients_are_explained_and_loss_scale_helps():
+def test_tiny_gradients_of_a_tiny_loss_are_judged_and_a_doubled_one_caught():
     rng = np.random.default_rng(0)
     net = Net([Affine(3, 4, init=1e-4, rng=0), Tanh(), Affine(4, 2, init=1e-4, rng=1)],
               MSELoss())
     X, Y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2)) * 1e-6
     report = check_net(net, X, Y)
     assert report.passed, str(report)
-    assert "loss_scale" in report["W1"].note
-    scaled = check_net(net, X, Y, loss_scale=1e8)
-    assert scaled.passed and "loss_scale" not in scaled["W1"].note
-    # Tiny is not invisible: a doubled gradient is still caught.
+    assert all(row.unresolved == 0 for row in report.rows)  # a loss made of tiny numbers
+    assert check_net(net, X, Y, loss_scale=1e8).passed
     buggy = with_bug(net, lambda g: {**g, "W1": 2 * g["W1"]})
     assert check_net(buggy, X, Y).failed == ["W1"]
 
@@ -631,16 +607,23 @@ def test_report_table_and_plot():
     text = report.format()
     lines = text.splitlines()
     assert lines[1].split() == ["tensor", "shape", "checked", "kinks", "max", "rel", "error",
-                                "verdict"]
+                                "band", "result"]
     assert "\033[" not in text
     assert "\033[31m" in report.format(color=True)
     b1 = next(line for line in lines if line.startswith("b1 "))
-    assert b1.split()[-1] == "wrong"
+    assert b1.split()[-2:] == ["wrong", "FAIL"]
+    assert "b1: scale: db1 is 4 times the right value everywhere" in text
     ax = report.plot()
     assert [tick.get_text() for tick in ax.get_xticklabels()] == list(net.params)
     assert ax.get_yscale() == "log"
-    heights = [patch.get_height() for patch in ax.containers[0]]
-    assert heights == pytest.approx([max(row.max_rel_error, 1e-17) for row in report.rows])
+    bars = ax.containers[0]
+    heights = [patch.get_height() for patch in bars]
+    bottom = ax.get_ylim()[0]
+    assert heights == pytest.approx([max(row.max_rel_error, bottom) for row in report.rows])
+    # the bars' colors say PASS or FAIL, not the band the error falls in
+    colors = {row.name: patch.get_facecolor() for row, patch in zip(report.rows, bars)}
+    assert colors["b1"] != colors["W1"] and colors["W1"] == colors["W2"]
+    assert ax.get_title() == "b1 wrong"
     import matplotlib.pyplot as plt
     plt.close("all")
 
@@ -849,3 +832,278 @@ def test_nan_parameters_are_not_mistaken_for_changed_ones():
     parameters = {"W": np.array([1.0, np.nan])}
     with pytest.raises(ValueError, match="forward returned nan"):
         gradient_check_n(lambda p: float(np.sum(p["W"] ** 2)), parameters, {"dW": np.ones(2)})
+
+
+# -- the hard cases: no false alarm, no silent pass ------------------------------------------
+
+class Scaled(Layer):
+    """out = x * w, elementwise, with w kept as the layer's own attribute too (as many
+    people write layers): forward reads self.w, which is params["w"] itself."""
+
+    def __init__(self, D):
+        super().__init__()
+        self.w = np.linspace(0.5, 1.5, D)
+        self.params = {"w": self.w}
+
+    def forward(self, x):
+        self.x = x
+        return x * self.w
+
+    def backward(self, dout):
+        self.grads = {"w": np.sum(dout * self.x, axis=0)}
+        return dout * self.w
+
+
+class Residual(Layer):
+    """out = x + inner(x): a block whose params dict holds its sub-layer's arrays."""
+
+    def __init__(self, D, rng):
+        super().__init__()
+        self.inner = Affine(D, D, rng=rng)
+        self.params = {"W": self.inner.params["W"], "b": self.inner.params["b"]}
+
+    def forward(self, x):
+        return x + self.inner.forward(x)
+
+    def backward(self, dout):
+        dx = self.inner.backward(dout)
+        self.grads = dict(self.inner.grads)
+        return dout + dx
+
+
+def test_layers_holding_their_own_reference_to_a_parameter_pass():
+    X, y = data()
+    for layer in (Scaled(5), Residual(5, rng=1)):
+        net = Net([layer, Tanh(), Affine(5, 3, rng=2)], SoftmaxLoss())
+        before = snapshot(net)
+        for options in ({}, {"stacked": False}, {"fast": True}):
+            report = check_net(net, X, y, **options)
+            assert report.passed, (type(layer).__name__, options, str(report))
+        assert check_layer(layer, X).passed
+        assert_unchanged(net, before)
+
+
+def test_a_float32_net_whose_layer_reads_its_own_copy_is_reported_as_such():
+    X, y = data()
+    net = Net([Scaled(5), Tanh(), Affine(5, 3, rng=2)], SoftmaxLoss(), dtype=np.float32)
+    assert net.params["w1"] is not net.layers[0].w  # the net made a float32 copy
+    report = check_net(net, X, y)
+    row = report["w1"]
+    assert row.result == "cannot resolve" and row.reason == "copy"
+    assert not report.passed and report.failed == [] and report.unresolved == ["w1"]
+    assert "seems to read its own copy of this parameter" in str(report)
+    assert "NOT RESOLVED: w1" in str(report)
+
+
+def trained_iris_net(boost):
+    """A tanh net trained on 12 iris samples, its output layer multiplied by boost: the
+    larger boost, the smaller the loss (1.4e-6, 1e-12, then exactly 0.0)."""
+    from minnet.datasets import load_iris, standardize
+    X, y = load_iris()
+    X = standardize(X)[:12]
+    y = y[:12]
+    net = Net.mlp([4, 16, 3], activation="tanh", seed=0)
+    optimizer = minnet.Adam(0.05)
+    for _ in range(3000):
+        optimizer.step(net.params, net.loss_and_grads(X, y)[1])
+    net.params["W2"][:] *= boost
+    net.params["b2"][:] *= boost
+    return net, X, y
+
+
+def test_a_zero_loss_is_reported_as_beyond_checking_not_as_wrong():
+    net, X, y = trained_iris_net(3)
+    assert net.loss(X, y) == 0.0
+    for options in ({}, {"method": "complex"}, {"stacked": False}, {"fast": True}):
+        report = check_net(net, X, y, **options)
+        assert report.failed == [], (options, str(report))
+        assert report["W1"].result == "cannot resolve"
+        assert report["W1"].reason == "tiny gradients"
+        assert "below what the check can resolve" in str(report)
+
+
+def test_a_tiny_loss_raises_no_false_alarm_and_a_doubled_gradient_is_still_caught():
+    net, X, y = trained_iris_net(2)
+    assert 1e-13 < net.loss(X, y) < 1e-11
+    report = check_net(net, X, y)
+    assert report.failed == [] and report["W2"].passed and report["b2"].passed
+    for row in report.rows:  # the first layer's gradients are near 1e-14: beyond judging
+        assert row.passed or row.reason == "tiny gradients"
+    with minnet.bugs.inject(net, "affine-dW-doubled", layer=2):
+        report = check_net(net, X, y)
+    assert report.failed == ["W2"] and report["W2"].pattern == "scale"
+
+
+class LeakyReLU(Layer):
+    """A user's LeakyReLU with no kink_state: the checker must find its kink itself."""
+
+    def __init__(self, slope=0.01):
+        super().__init__()
+        self.slope = slope
+
+    def forward(self, x):
+        self.x = x
+        return np.where(x > 0, x, self.slope * x)
+
+    def backward(self, dout):
+        return np.where(self.x > 0, dout, self.slope * dout)
+
+
+class Hinge(minnet.Loss):
+    """The multiclass hinge loss, written by a user, with no kink_state either."""
+
+    def forward(self, scores, y):
+        N = len(scores)
+        self.y = y
+        self.margins = scores - scores[np.arange(N), y][:, None] + 1.0
+        self.margins[np.arange(N), y] = 0
+        return np.maximum(self.margins, 0).sum() / N
+
+    def backward(self):
+        N = len(self.y)
+        d = (self.margins > 0).astype(float)
+        d[np.arange(N), self.y] = -d.sum(axis=1)
+        return d / N
+
+
+def test_kinks_no_layer_reports_are_found_from_the_numbers():
+    x = np.array([[0.0, 1.0, -2.0, 0.0], [0.0, 0.0, 3.0, -1.0]])  # four inputs exactly at 0
+    report = check_layer(LeakyReLU(), x, seed=0)
+    assert report.passed, str(report)
+    assert report["x"].detected_kinks == 4 and report["x"].checked == 8
+    assert "a kink no layer reports" in str(report)
+
+    class WrongLeaky(LeakyReLU):
+        def backward(self, dout):
+            return np.where(self.x > 0, dout, -self.slope * dout)
+    assert check_layer(WrongLeaky(), x, seed=0).failed == ["x"]
+
+    scores = np.array([[1.0, 0.0, 2.0], [0.5, -0.5, 0.5]])  # margins exactly 0: ties
+    y = np.array([0, 2])
+    report = check_loss(Hinge(), scores, y)
+    assert report.passed and report["scores"].detected_kinks >= 2, str(report)
+
+    class WrongHinge(Hinge):
+        def backward(self):
+            return 2 * super().backward()
+    assert check_loss(WrongHinge(), scores, y).failed == ["scores"]
+
+
+def low_precision_tanh(dtype, factor=1.0):
+    class TanhLow(Layer):
+        f"""tanh computed in {dtype.__name__} inside a float64 net; backward times {factor}."""
+
+        def forward(self, x):
+            self.out = np.tanh(x.astype(dtype)).astype(np.float64)
+            return self.out
+
+        def backward(self, dout):
+            return factor * dout * (1 - self.out ** 2)
+    return TanhLow()
+
+
+def test_a_float32_layer_in_a_float64_net_hides_no_1_percent_bug():
+    X, y = data()
+    for stacked in (True, False):
+        def net(factor):
+            return Net([Affine(5, 6, rng=0), low_precision_tanh(np.float32, factor),
+                        Affine(6, 3, rng=1)], SoftmaxLoss())
+        correct = check_net(net(1.0), X, y, stacked=stacked)
+        assert correct.passed, str(correct)
+        # its errors are the float32 layer's rounding, allowed for; the step was fitted
+        assert 1e-6 < correct["W1"].max_rel_error < correct["W1"].tolerance < 1e-2
+        buggy = check_net(net(1.01), X, y, stacked=stacked)
+        assert buggy.failed == ["W1", "b1"], str(buggy)
+        assert buggy["W1"].pattern == "scale" and buggy["W1"].factor == pytest.approx(1.01, 1e-3)
+
+
+class Scores16(Layer):
+    """The scores rounded to float16: a loss known to about 3 digits."""
+
+    def forward(self, x):
+        return x.astype(np.float16).astype(np.float64)
+
+    def backward(self, dout):
+        return dout
+
+
+def test_where_no_step_can_resolve_the_noise_the_report_does_not_pass():
+    X, y = data()
+    for stacked in (True, False):
+        net = Net([Affine(5, 6, rng=0), Tanh(), Affine(6, 3, rng=1), Scores16()], SoftmaxLoss())
+        report = check_net(net, X, y, stacked=stacked)
+        assert not report.passed and report.failed == [], str(report)
+        assert report["W1"].result == "cannot resolve" and report["W1"].reason == "noisy loss"
+        assert "the loss is too noisy" in str(report) and "NOT RESOLVED" in str(report)
+
+
+def test_a_fast_check_never_passes_a_tensor_it_did_not_judge():
+    X, y = data(N=4, D=3)
+
+    class SignFlippedBias(Affine):
+        def backward(self, dout):
+            dx = super().backward(dout)
+            self.grads["b"] = -self.grads["b"]
+            return dx
+
+    for first in (Affine(3, 5, rng=0), SignFlippedBias(3, 5, rng=0)):
+        net = Net([first, ReLU(), Affine(5, 3, rng=1)], SoftmaxLoss())
+        net.params["b1"][:] = -(X @ net.params["W1"])[0]  # sample 0 on every unit's kink
+        report = check_net(net, X, y, fast=True)
+        for row in report.rows:
+            assert row.checked > 0 or row.result == "cannot resolve", str(report)
+        if isinstance(first, SignFlippedBias):
+            assert report.failed == ["b1"] and report["b1"].pattern == "sign", str(report)
+        else:
+            assert report.passed, str(report)
+
+
+def test_parameter_names_never_collide():
+    class OddlyNamed(Layer):
+        def __init__(self):
+            super().__init__()
+            self.params = {"W1": np.eye(4)}
+
+        def forward(self, x):
+            return x @ self.params["W1"]
+
+    layers = [OddlyNamed()] + [Affine(4, 4, rng=k) for k in range(10)] + [Affine(4, 2, rng=9)]
+    with pytest.raises(ValueError, match=r"two parameters would both be named W11 in "
+                                         r"net.params: layers\[0\] = OddlyNamed\(\) "
+                                         r"params\['W1'\] and layers\[10\] = Affine.*rename "
+                                         r"the key 'W1'"):
+        Net(layers, SoftmaxLoss())
+
+
+@pytest.mark.parametrize("error, name", [(1e-2, "suspicious"), (1e-4, "acceptable"),
+                                         (1e-7, "excellent"), (1.0000001e-2, "wrong"),
+                                         (0.0, "excellent")])
+def test_bands_at_their_edges(error, name):
+    assert band(error) == name  # an error exactly on an edge belongs to the band below it
+
+
+def test_the_band_is_the_course_tables_and_the_result_the_rules():
+    X, y = data()
+    net = Net([Affine(5, 6, rng=0), low_precision_tanh(np.float32), Affine(6, 3, rng=1)],
+              SoftmaxLoss())
+    report = check_net(net, X, y)
+    row = report["W1"]
+    assert row.passed and row.band == band(row.max_rel_error) == "suspicious"
+    text = str(report)
+    assert text.count("from the suspicious band") == 1  # once per report, not once per row
+    assert "PASS means every probe agrees within that error" in text
+
+
+def test_identical_notes_are_merged():
+    rng = np.random.default_rng(3)
+    net = Net.mlp([4, 6, 6, 3], seed=3)
+    X = rng.standard_normal((5, 4))
+    net.params["b1"][:] = -(X @ net.params["W1"])[0] + 0.1  # kinks in the first ReLU...
+    net.params["b1"][:2] -= 0.1
+    hidden = np.maximum(X @ net.params["W1"] + net.params["b1"], 0)
+    net.params["b2"][:] = -(hidden @ net.params["W2"])[1]     # ...and in the second
+    text = str(check_net(net, X, rng.integers(0, 3, 5)))
+    notes = [line for line in text.splitlines() if line.startswith("note: ")]
+    assert len(notes) == len(set(notes)) >= 2, text
+    kinks = [line for line in notes if "within a step of a kink" in line]
+    assert len(kinks) == 1 and kinks[0].startswith("note: W2, b2: "), text  # said once

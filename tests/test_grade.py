@@ -68,7 +68,7 @@ def test_hints_read_the_numbers():
         hints[name] = result.classes[0]
     assert "dW is 2 times the right value everywhere" in hints["affine-dW-doubled"].hint
     assert "dx has the wrong sign everywhere" in hints["affine-dx-sign-flip"].hint
-    assert "1 of the 12 entries of dW" in hints["affine-dW-one-coordinate"].hint
+    assert "dW is wrong at 1 of 12 entries ([0, 0])" in hints["affine-dW-one-coordinate"].hint
     assert "dx is 0.7 times" in hints["dropout-no-scale"].hint  # 1/keep_prob, keep_prob 0.7
     # |2g - g| / |2g| = 1/2: the relative error of a doubled gradient, in the test alone
     assert hints["affine-dW-doubled"].tests[0].max_rel_error == pytest.approx(1 / 2, rel=1e-6)

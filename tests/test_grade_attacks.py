@@ -543,7 +543,7 @@ def test_a_kink_state_that_claims_kinks_everywhere_hides_nothing(tmp_path):
     grade = classes(grade_submission(submission(tmp_path, "liar.py", attack), limits=FAST,
                                      classes=["Sigmoid", "ReLU"]))
     assert grade["Sigmoid"].score == grade["ReLU"].score == 0
-    assert "dx is all zeros" in grade["Sigmoid"].hint
+    assert "dx is zero, but the loss does change with x" in grade["Sigmoid"].hint
 
 
 def test_a_forward_that_remembers_its_answer_is_caught_at_the_perturbed_call(tmp_path):

@@ -155,11 +155,11 @@ report = minnet.gradient_check_n(forward, parameters, gradients, epsilon=1e-7)
 print(report)
 
 # %%
-numerical = np.concatenate([row.numerical for row in report.rows])
+numerical = np.concatenate([row.quotients for row in report.rows])
 assert np.array_equal(numerical, gradapprox_vector)  # the very same centered differences
 assert np.isclose(report.difference, classic_difference, rtol=1e-12, atol=0)
 assert sorted(report.failed) == ["W2", "b1"]
-assert report["W2"].verdict == report["b1"].verdict == "wrong"
+assert report["W2"].band == report["b1"].band == "wrong"
 
 # %% [markdown]
 # ## Fixing the bugs one at a time
@@ -174,7 +174,7 @@ assert report["W2"].verdict == report["b1"].verdict == "wrong"
 # %%
 def ratio(row):
     """How many times larger the analytic gradient is than the numerical one, overall."""
-    return np.linalg.norm(row.analytic) / np.linalg.norm(row.numerical)
+    return np.linalg.norm(row.analytic) / np.linalg.norm(row.quotients)
 
 
 print(f"W2: analytic / numerical = {ratio(report['W2']):.6f}")
@@ -290,7 +290,7 @@ def cost_noise(cost_fn, params, name="b3", step=1e-10, points=21):
 
 
 sigma_w = cost_noise(lambda p: forward_propagation_n(Xw, Yw, p)[0], params_w)
-errors_w = np.abs(np.concatenate([row.analytic - row.numerical for row in report_w.rows]))
+errors_w = np.abs(np.concatenate([row.analytic - row.quotients for row in report_w.rows]))
 print(f"eps * |J| = {EPS * abs(cost_w):.1e}, measured noise of the cost σ = {sigma_w:.1e}")
 print(f"expected rounding error of each gradapprox, about σ / ε = {sigma_w / 1e-7:.1e}; "
       f"largest |grad - gradapprox| seen: {errors_w.max():.1e}")

@@ -6,20 +6,26 @@ every coordinate, and says which tensor disagrees.
 
     from minnet.checker import check_net, check_layer
     report = check_net(net, X[:16], y[:16])
-    print(report)            # a row per tensor: W1, b1, W2, ... with its verdict
-    report.passed, report.failed
+    print(report)            # a row per tensor: W1, b1, W2, ... PASS or FAIL, and why
+    report.passed, report.failed, report.suspects
 
 The pieces, each a small module:
 - numerical: difference quotients (forward, backward, central, five-point, complex
   step), step sizes, numerical_gradient and the course-assignment helpers
-- compare: relative_error, difference (the norm form) and the verdict bands
-- engine: the pass rule that accounts for the numerical error itself, and kinks
+- compare: relative_error, difference (the norm form) and the course table's bands
+- engine: the driver and its pass rule, which accounts for the numerical error itself
+  and for kinks, for coordinates and random directions alike
+- evaluators: the loss at many points at once: the plain loop (and stacked: the
+  stacked evaluation of a Net)
+- diagnosis: what kind of mistake a failing row shows, and where in a Net to look
 - checks: check_net, check_layer, check_loss, gradient_check_n
 - report: CheckReport, printed as a table or plotted
 """
 from .checks import check_layer, check_loss, check_net, gradient_check_n, preserved
 from .compare import BANDS, MEANINGS, band, difference, relative_error
-from .engine import ForwardChangedParametersError, NondeterministicForwardError
+from .diagnosis import PATTERNS
+from .engine import NondeterministicForwardError
+from .evaluators import ForwardChangedParametersError
 from .numerical import (METHODS, RELATIVE_STEPS, STENCILS, default_step, eval_numerical_gradient,
                         eval_numerical_gradient_array, gradient_check, numerical_gradient,
                         numerical_gradient_array, step_size_sweep)
@@ -30,6 +36,6 @@ __all__ = [
     "numerical_gradient", "numerical_gradient_array", "eval_numerical_gradient",
     "eval_numerical_gradient_array", "step_size_sweep", "default_step",
     "relative_error", "difference", "band", "BANDS", "MEANINGS", "METHODS", "RELATIVE_STEPS",
-    "STENCILS", "CheckReport", "CheckRow", "ForwardChangedParametersError",
+    "STENCILS", "PATTERNS", "CheckReport", "CheckRow", "ForwardChangedParametersError",
     "NondeterministicForwardError",
 ]

@@ -1,19 +1,22 @@
 """The checks: a whole Net, a single layer, a loss, or any function of a parameter dict.
 
-Every check works on float64 copies (complex128 for the complex step) of what it
-perturbs, fixes the Dropout masks, and leaves the net or layer exactly as it found
-it: parameters bit for bit, modes, seeds, generators and caches, even when the
-loss raises or a KeyboardInterrupt arrives in the middle.
+Every check perturbs the very float64 arrays the layers hold, in place, and puts each
+entry back bit for bit (a float32 net is checked on float64 copies, and the complex
+step on complex ones), fixes the Dropout masks, and leaves the net or layer exactly
+as it found it: parameters, modes, seeds, generators and caches, even when the loss
+raises or a KeyboardInterrupt arrives in the middle.
 """
 from contextlib import contextmanager
 
 import numpy as np
 
 from ..params import gradients_to_vector, vector_to_dictionary
-from .engine import check_directions, check_tensors, loss_noise
+from .diagnosis import diagnose, suspects
+from .engine import check_tensors, loss_noise
+from .evaluators import Evaluator, LoopEvaluator
 from .numerical import EPS, RELATIVE_STEPS, as_number, check_method, check_step
-from .stacked import StackedLoss, stackable
 from .report import CheckReport
+from .stacked import StackedLoss, stackable
 
 AUTO_FULL = 10_000   # sample="auto" compares every coordinate of nets up to this size...
 AUTO_SAMPLE = 200    # ...and this many coordinates per tensor in larger nets
@@ -38,7 +41,7 @@ def check_net(net, X, y, *, method="central", h=None, sample="auto", part="total
         times faster); used when every layer is one of minnet's own. False runs the
         plain loop: the whole net twice per coordinate.
     fast: check `directions` random directions per tensor instead of coordinates (see
-        engine.check_directions): the same tensors flagged, at a tiny fraction of the
+        engine.check_tensors): the same tensors flagged, at a tiny fraction of the
         cost. A flagged tensor is then checked element-wise on a sample of
         coordinates, to show its worst ones.
     returns a CheckReport with rows named like net.params
@@ -61,6 +64,7 @@ def check_net(net, X, y, *, method="central", h=None, sample="auto", part="total
         notes.append(f"sampled up to {per_tensor} coordinates per tensor (seed {seed}) of "
                      f"{size} parameters; pass sample=None to check them all")
     with preserved([net, net.loss_fn, *net.layers]):
+        copies = net.dtype != np.float64 or method == "complex"
         net.dtype = np.dtype(np.float64)
         _fix_dropout(net.layers, seed)
         targets = _install(net, np.float64)
@@ -73,27 +77,40 @@ def check_net(net, X, y, *, method="central", h=None, sample="auto", part="total
             total = net.loss(X, y)
             return {"total": total, "data": net.data_loss, "reg": net.reg_loss}[part] * loss_scale
 
-        batch = None
+        loop = LoopEvaluator(loss, lambda: [layer.kink_state() for layer in kinky])
+        evaluator = loop
         if stacked and method != "complex" and stackable(net):
-            batch = StackedLoss(net, X, y, part, loss_scale)
+            evaluator = StackedLoss(net, X, y, part, loss_scale)
         options = dict(method=method, h=h, seed=seed, expected=expected * loss_scale,
-                       kink_probe=lambda: [layer.kink_state() for layer in kinky])
+                       unit=loss_scale, loop=loop, copies=copies)
         analytic = _scaled(analytic, loss_scale)
         if fast:
-            rows = check_directions(loss, targets, analytic, count=directions,
-                                    along=batch.along if batch else None, **options)
+            rows = check_tensors(loss, targets, analytic, evaluator, directions=directions,
+                                 **options)
             for k, row in enumerate(rows):
-                if not row.passed:  # show which coordinates are wrong
+                if not row.passed:  # judge coordinates: show the worst, or judge at all
                     refined, = check_tensors(loss, {row.name: targets[row.name]}, analytic,
-                                             sample=AUTO_SAMPLE, batch=batch, **options)
-                    if not refined.passed:
+                                             evaluator, sample=AUTO_SAMPLE, **options)
+                    if refined.result == "FAIL" or row.result == "cannot resolve":
                         rows[k] = refined
         else:
-            rows = check_tensors(loss, targets, analytic, sample=per_tensor, batch=batch,
+            rows = check_tensors(loss, targets, analytic, evaluator, sample=per_tensor,
                                  **options)
+    position = {id(layer): i for i, layer in enumerate(net.layers)}
+    owners = {name: position[id(layer)] for name, layer, _ in net._slots()}
+    regularized = {name for name, layer, key in net._slots() if key in layer.weights}
+    for row in rows:
+        if row.result == "FAIL":
+            penalty = _at(net.reg * np.real(targets[row.name]) * loss_scale, row) \
+                if net.reg and part != "data" else None
+            diagnose(row, penalty, row.name in regularized, batch=len(X))
     if part == "total" and net.reg:
         notes += _dominance_notes(analytic, data_grads)
-    return CheckReport(rows, method, _step_text(method, h), notes)
+    report = CheckReport(rows, method, _step_text(method, h), notes)
+    report.suspects = suspects(report, owners, len(net.layers))
+    report.layer_names = {i: repr(layer) for i, layer in enumerate(net.layers)}
+    report.layer_names["loss"] = repr(net.loss_fn)
+    return report
 
 
 def check_layer(layer, x, dout=None, *, method="central", h=None, sample=None, seed=0,
@@ -111,7 +128,9 @@ def check_layer(layer, x, dout=None, *, method="central", h=None, sample=None, s
         _fix_dropout([layer], seed)
         layer.needs_dx = True
         x64 = np.array(x, dtype=np.float64)
-        params = {key: np.array(value, dtype=np.float64) for key, value in layer.params.items()}
+        params = {key: value if isinstance(value, np.ndarray) and value.dtype == np.float64
+                  and value.flags.writeable else np.array(value, dtype=np.float64)
+                  for key, value in layer.params.items()}  # the layer's own arrays if it can
         layer.params.update(params)
         out = _checked_output(name, layer.forward(x64), len(x64))
         if dout is None:
@@ -129,14 +148,20 @@ def check_layer(layer, x, dout=None, *, method="central", h=None, sample=None, s
             layer.params.update({key: targets[key] for key in params})
         x_target = targets["x"]
         kinky = [layer] if _kink_state(layer) is not None else []
-        batch = _layer_batch(layer, x_target, dout, loss_scale) if method != "complex" else None
+        batch = _LayerBatch(layer, x_target, dout, loss_scale) if method != "complex" and \
+            callable(getattr(layer, "forward_perturbed", None)) else None
 
         def loss():
             return np.sum(layer.forward(x_target) * dout) * loss_scale
 
-        rows = check_tensors(loss, targets, _scaled(analytic, loss_scale), method=method, h=h,
-                             sample=sample, seed=seed, expected=np.sum(out * dout) * loss_scale,
-                             kink_probe=lambda: [k.kink_state() for k in kinky], batch=batch)
+        loop = LoopEvaluator(loss, lambda: [k.kink_state() for k in kinky])
+        rows = check_tensors(loss, targets, _scaled(analytic, loss_scale), batch or loop,
+                             method=method, h=h, sample=sample, seed=seed, unit=loss_scale,
+                             expected=np.sum(out * dout) * loss_scale, loop=loop,
+                             copies=method == "complex")
+    for row in rows:
+        if row.result == "FAIL":
+            diagnose(row, batch=len(x64))
     return CheckReport(rows, method, _step_text(method, h))
 
 
@@ -156,14 +181,15 @@ def check_loss(loss, scores, y, *, method="central", h=None, sample=None, seed=0
         _checked_array(f"{name}.backward returned dscores", dscores, scores64.shape,
                        "the shape of the scores")
         target = scores64.astype(np.complex128) if method == "complex" else scores64
-        batch = None
-        perturbed = getattr(loss, "forward_perturbed", None)
-        if callable(perturbed) and method != "complex":
-            def batch(_, flat, deltas):
-                return perturbed(target, y, flat, deltas), np.zeros(len(flat), dtype=bool)
+        loop = LoopEvaluator(lambda: loss.forward(target, y))
+        batch = _LossBatch(loss, target, y) if method != "complex" and \
+            callable(getattr(loss, "forward_perturbed", None)) else None
         rows = check_tensors(lambda: loss.forward(target, y), {"scores": target},
-                             {"scores": dscores}, method=method, h=h, sample=sample, seed=seed,
-                             expected=value, batch=batch)
+                             {"scores": dscores}, batch or loop, method=method, h=h,
+                             sample=sample, seed=seed, expected=value, loop=loop)
+    for row in rows:
+        if row.result == "FAIL":
+            diagnose(row, batch=len(scores64))
     return CheckReport(rows, method, _step_text(method, h))
 
 
@@ -189,8 +215,11 @@ def gradient_check_n(forward, parameters, gradients, epsilon=1e-7, *, method="ce
         return as_number(forward(targets), "forward", method == "complex") * loss_scale
 
     J = np.real(cost())
-    rows = check_tensors(cost, targets, _scaled(analytic, loss_scale), method=method, h=epsilon,
-                         sample=sample, seed=seed)
+    rows = check_tensors(cost, targets, _scaled(analytic, loss_scale), LoopEvaluator(cost),
+                         method=method, h=epsilon, sample=sample, seed=seed, unit=loss_scale)
+    for row in rows:
+        if row.result == "FAIL":
+            diagnose(row)
     report = CheckReport(rows, method, f"epsilon = {epsilon:g}")
     sigma = 0.0 if method == "complex" else loss_noise(lambda: np.real(cost()), targets,
                                                         method, epsilon, seed)
@@ -198,30 +227,42 @@ def gradient_check_n(forward, parameters, gradients, epsilon=1e-7, *, method="ce
     return report
 
 
-def _layer_batch(layer, x, dout, scale):
-    """check_tensors' batch for a layer that runs many perturbed forwards in one call.
+class _LayerBatch(Evaluator):
+    """The evaluator of check_layer for a layer that runs many perturbed forwards in one
+    call: forward_perturbed(x, moves) -> (outs, kink states), forward with one entry moved
+    per (name, flat index, delta), name "x" or a key of params. The grader's proxies for
+    student code in another process offer it (one round trip for thousands of moves).
+    Create it right after forward(x): the kink state then is the unperturbed one."""
+    directions = False
 
-    A layer whose forward is expensive to call one at a time may offer
-    forward_perturbed(x, moves) -> (outs, kink states): forward with one entry moved
-    per (name, flat index, delta), name "x" or a key of params; the grader's proxies
-    for student code in another process do (one round trip for thousands of moves).
-    Call this right after forward(x): the kink state then is the unperturbed one.
-    """
-    perturbed = getattr(layer, "forward_perturbed", None)
-    if not callable(perturbed):
-        return None
-    state = _kink_state(layer)
-    base = None if state is None else np.array(state)
+    def __init__(self, layer, x, dout, scale):
+        self.layer, self.x, self.dout, self.scale = layer, x, dout, scale
+        state = _kink_state(layer)
+        self.base = None if state is None else np.array(state)
 
-    def batch(name, flat, deltas):
-        outs, kinks = perturbed(x, [(name, int(k), float(d)) for k, d in zip(flat, deltas)])
-        values = (np.asarray(outs).reshape(len(flat), -1) @ dout.reshape(-1)) * scale
+    def at(self, probes, which, deltas):
+        flat = probes.flat[which]
+        outs, kinks = self.layer.forward_perturbed(
+            self.x, [(probes.name, int(k), float(d)) for k, d in zip(flat, deltas)])
+        values = (np.asarray(outs).reshape(len(flat), -1) @ self.dout.reshape(-1)) * self.scale
         crossed = np.zeros(len(flat), dtype=bool)
-        if base is not None and kinks is not None:
-            crossed = np.any(np.asarray(kinks).reshape(len(flat), -1) != base.reshape(1, -1),
-                             axis=1)
+        if self.base is not None and kinks is not None:
+            crossed = np.any(np.asarray(kinks).reshape(len(flat), -1)
+                             != self.base.reshape(1, -1), axis=1)
         return values, crossed
-    return batch
+
+
+class _LossBatch(Evaluator):
+    """The evaluator of check_loss for a loss with forward_perturbed(scores, y, flat,
+    deltas) -> values (the grader's proxies)."""
+    directions = False
+
+    def __init__(self, loss, scores, y):
+        self.loss, self.scores, self.y = loss, scores, y
+
+    def at(self, probes, which, deltas):
+        values = self.loss.forward_perturbed(self.scores, self.y, probes.flat[which], deltas)
+        return np.asarray(values, dtype=float), np.zeros(len(which), dtype=bool)
 
 
 @contextmanager
@@ -229,26 +270,34 @@ def preserved(objects):
     """Put back everything these objects hold when the block ends, however it ends.
 
     Restores each object's attributes, the contents of its dict attributes (such as
-    params and grads), the state of its numpy Generators, and numpy's global random
-    state (minnet never uses it, but code under check might).
+    params and grads) and of the arrays in its params (a check perturbs the very
+    parameter arrays, and a faulty forward may write to them), the state of its numpy
+    Generators, and numpy's global random state (minnet never uses it, but code under
+    check might).
     """
     saved = []
     for obj in objects:
         attributes = dict(vars(obj))
         dicts = [(value, dict(value)) for value in attributes.values() if isinstance(value, dict)]
+        params = attributes.get("params")
+        arrays = [(array, array.copy()) for array in params.values()
+                  if isinstance(array, np.ndarray) and array.flags.writeable] \
+            if isinstance(params, dict) else []
         rngs = [(value, value.bit_generator.state) for value in attributes.values()
                 if isinstance(value, np.random.Generator)]
-        saved.append((obj, attributes, dicts, rngs))
+        saved.append((obj, attributes, dicts, arrays, rngs))
     global_state = np.random.get_state()
     try:
         yield
     finally:
-        for obj, attributes, dicts, rngs in saved:
+        for obj, attributes, dicts, arrays, rngs in saved:
             vars(obj).clear()
             vars(obj).update(attributes)
             for mapping, contents in dicts:
                 mapping.clear()
                 mapping.update(contents)
+            for array, contents in arrays:
+                np.copyto(array, contents)
             for generator, state in rngs:
                 generator.bit_generator.state = state
         np.random.set_state(global_state)
@@ -283,11 +332,24 @@ def _fix_dropout(layers, seed):
 
 
 def _install(net, dtype):
-    """Replace every parameter array by a copy of the given dtype; returns name -> copy."""
-    copies = {}
+    """name -> the array the check perturbs: the layer's own array when it already has
+    the dtype (so a layer holding its own reference to it sees every perturbation),
+    else a copy of that dtype, put in its place. Their owner, preserved(), puts the
+    originals back."""
+    arrays = {}
     for name, layer, key in net._slots():
-        copies[name] = layer.params[key] = np.array(layer.params[key], dtype=dtype)
-    return copies
+        value = layer.params[key]
+        if not (isinstance(value, np.ndarray) and value.dtype == dtype and value.flags.writeable):
+            value = layer.params[key] = np.array(value, dtype=dtype)
+        arrays[name] = value
+    return arrays
+
+
+def _at(values, row):
+    """An array's values at a row's judged coordinates (None for directions)."""
+    if row.along != "coordinates" or not row.indices:
+        return None
+    return np.array([values[index] for index in row.indices])
 
 
 def _analytic(net, X, y, part):

@@ -1,10 +1,18 @@
-"""Comparing an analytic gradient with a numerical one: relative error and verdicts."""
+"""Comparing an analytic gradient with a numerical one: relative error, the norm form,
+and the course table's bands.
+
+The bands read the relative error alone, as the classic course notes do: above 1e-2
+wrong, above 1e-4 suspicious, above 1e-7 acceptable, else excellent. They are a
+rule of thumb for the element-wise (max) form with a step near 1e-5 to 1e-7, and for
+nets with kinks; for smooth nets 1e-4 is already too much. A check's PASS or FAIL
+comes from minnet's pass rule instead (engine.py), which weighs each error against
+the numerical estimate's own error, measured."""
 import numpy as np
 
 # The floor of the relative error's denominator: below it, gradients count as zero.
 RELATIVE_FLOOR = 1e-8
 
-# The verdict bands of the classic course notes, from the worst down.
+# The bands of the classic course notes, from the worst down.
 BANDS = (
     (1e-2, "wrong"),
     (1e-4, "suspicious"),
@@ -12,11 +20,11 @@ BANDS = (
     (0.0, "excellent"),
 )
 MEANINGS = {
-    "wrong": "relative error above 1e-2: the gradient is wrong",
-    "suspicious": "relative error between 1e-4 and 1e-2: most likely a bug",
-    "acceptable": "relative error between 1e-7 and 1e-4: fine where kinks or the difference "
-                  "quotient's own error explain it, otherwise look closer",
-    "excellent": "relative error below 1e-7: the gradient is right",
+    "wrong": "relative error above 1e-2: the course table calls the gradient wrong",
+    "suspicious": "relative error between 1e-4 and 1e-2: the course table calls it suspicious",
+    "acceptable": "relative error between 1e-7 and 1e-4: acceptable by the course table, "
+                  "where kinks or the difference quotient's own error explain it",
+    "excellent": "relative error below 1e-7: excellent by the course table",
 }
 
 
@@ -41,7 +49,8 @@ def difference(grad, approx):
 
 
 def band(error):
-    """The name of the verdict band a relative error falls in ("wrong" ... "excellent")."""
+    """The course table's name for a relative error: "wrong", "suspicious", "acceptable"
+    or "excellent" (an error exactly on an edge belongs to the band below it)."""
     for threshold, name in BANDS:
         if error > threshold:
             return name

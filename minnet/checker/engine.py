@@ -1,142 +1,458 @@
-"""The comparison engine behind every check: numerical estimates, kinks, and the pass rule.
+"""The engine behind every check: one driver, one pass rule, for coordinates and directions.
 
-The pass rule. A numerical derivative is itself only approximate, so "analytic equals
-numerical" can only mean "equal within the numerical error". At each coordinate:
+A numerical derivative is itself only approximate, so "analytic equals numerical" can
+only mean "equal within the numerical error". For each probe (a coordinate of a
+tensor, or a random direction through it) the driver estimates the derivative of f
+with a difference quotient and judges it by one rule:
 
-    |analytic - numerical| <= RTOL * max(|analytic|, |numerical|) + rounding
+    |analytic - numerical| <= RTOL * max(|analytic|, |numerical|)   agreement asked for
+                              + resolution(f) * sum|weights| / step  rounding of f
+                              + |truncation|                         (second look only)
+                              + FLOOR * max(|f|, unit)               the analytic's own rounding
 
-where rounding is the rounding error of the difference quotient, measured rather than
-guessed: minnet first measures how noisy f is (sigma) and then bounds the quotient's
-error by about 10 sigma / h. A coordinate that fails this test gets a second look with
-two more steps: estimates that jump between steps mean a kink; otherwise Richardson
-extrapolation removes the truncation error. Only an error that neither rounding,
-truncation nor a kink explains fails the check.
+resolution(f) is how precisely f is known: float64 stores it to about 4 eps |f|, and
+minnet measures the rest (random rounding noise, and the smallest change f shows at
+all). A probe that agrees at once is done. The rest get a second look:
+
+1. Richardson extrapolation over three steps removes the truncation error and measures
+   what is left of it, at the first step and at a step fitted to the probe (the one
+   that balances rounding, resolution / step, against truncation, |g| step^order):
+   whichever allows the smaller error;
+2. where a step crossed a kink that a layer reports (ReLU at 0), the probe is judged
+   from the side the analytic gradient belongs to, or left out when both sides cross;
+3. where the two one-sided estimates disagree with each other and the analytic
+   value equals one of them, f has a kink there that no layer reported (a LeakyReLU
+   at exactly 0, a hinge at a tie): the probe is judged the same way.
+
+A probe whose error budget is at least RESOLVE times its gradient is not judged: the
+check could not see an error of that size there ("unresolved"). A tensor fails when a
+judged probe differs; it passes when none does and most of its probes were judged;
+otherwise it "cannot resolve", and the report does not say PASSED.
+
+Evaluators (evaluators.py) give f at many points at once: the plain loop, the stacked
+evaluation of a Net (stacked.py), or a layer that evaluates many perturbed forwards in
+one call. The driver asks for every point it needs of a tensor in one call per stage.
 """
-from dataclasses import dataclass
-
 import numpy as np
 
-from .compare import RELATIVE_FLOOR, band, difference, relative_error
-from .numerical import EPS, RELATIVE_STEPS, STENCILS, as_number, default_step, derivative
+from .compare import band, difference, relative_error
+from .evaluators import LoopEvaluator, Probes, Unchanged, Watched
+from .numerical import EPS, RELATIVE_STEPS, STENCILS, as_number
 from .report import CheckRow
 
-RTOL = 1e-6           # agreement required beyond the numerical error itself
-NOISE_SIGMAS = 10     # the rounding bound, in standard deviations of f's noise
-NONSMOOTH = 1e-3      # estimates at h and h/2 differing by more than this, relatively: a kink
+RTOL = 1e-6          # agreement asked for beyond the numerical error itself
+NOISE_SIGMAS = 10    # the rounding bound, in standard deviations of f's noise
+FLOOR = 64 * EPS     # the analytic gradient's own rounding, relative to the loss's scale
+RESOLVE = 0.1        # a probe is judged only if its error budget is below this share of it
+NONSMOOTH = 1e-3     # extrapolations further apart than this, relatively: f is not smooth
+MAX_STEP = 0.1       # the largest step a second look takes, times max(1, |x|)
+POINTS = 9           # noise probes: f at 9 points a thousandth of a step apart
+
+# The status of a probe (small integers, for speed): still open, or one of these.
+OPEN, AGREES, DIFFERS, UNRESOLVED, KINK = 0, 1, 2, 3, 4
+# How a judged probe was judged: at its step, or from one side of a kink.
+CENTRAL, ONE_SIDED, DETECTED_KINK = 0, 1, 2
 
 
 class NondeterministicForwardError(RuntimeError):
     """Two evaluations of the loss at the same parameters gave different values."""
 
 
-class ForwardChangedParametersError(RuntimeError):
-    """Evaluating the loss wrote to the parameters being checked."""
+# -- the driver ---------------------------------------------------------------------------
 
-
-@dataclass
-class _Coordinate:
-    index: tuple
-    analytic: float
-    numerical: float
-    kink: bool = False        # left out: every step crossed a kink
-    ok: bool = True
-    one_sided: bool = False   # judged with a one-sided difference beside a kink
-
-
-def check_tensors(f, targets, analytic, *, method="central", h=None, sample=None, seed=0,
-                  kink_probe=None, expected=None, batch=None):
+def check_tensors(f, targets, analytic, evaluator, *, method="central", h=None, sample=None,
+                  directions=None, seed=0, expected=None, unit=1.0, loop=None, copies=False):
     """Compare analytic gradients with numerical ones, tensor by tensor.
 
     f: () -> the loss, a number; it reads the arrays in `targets`
-    targets: dict name -> array that f reads, perturbed here in place and always
-        restored (float64, or complex128 for method="complex")
+    targets: dict name -> array f reads, perturbed in place and always restored
     analytic: dict name -> the analytic gradient, shaped like the target
-    h: a fixed step, or None for default_step(method, x) at each coordinate
-    sample: None for every coordinate, or an int: that many coordinates per tensor,
-        drawn with numpy.random.default_rng(seed)
-    kink_probe: () -> list of kink states after the last f() (see Layer.kink_state)
-    expected: the loss the analytic pass saw, to confirm f gives the same value
-    batch: optional batch(name, flat, deltas) -> (values, crossed), f at many single-
-        coordinate perturbations of targets[name] at once and whether each crossed a
-        kink (see stacked.StackedLoss); it then makes the first estimate of every
-        coordinate, and f still takes every second look
+    evaluator: an Evaluator over f (LoopEvaluator(f), or a faster one)
+    h: a fixed step, or None for the default RELATIVE_STEPS[method] * max(1, |x|)
+    sample: None for every coordinate, or that many coordinates per tensor (seeded)
+    directions: None for coordinates, or that many random unit directions per tensor
+    expected: the loss the analytic pass saw, to confirm that f gives the same value
+    unit: the scale f's numbers are computed at (the loss scale): rounding is judged
+        relative to max(|f|, unit)
+    loop: an Evaluator to use where `evaluator` cannot go (directions, when it moves
+        coordinates only); default: the evaluator itself
+    copies: whether targets are copies of what the layers hold (a float32 net checked
+        in float64): a tensor whose perturbations never move f is then reported as one
+        the layer seems to read from its own copy, not as a wrong gradient
     returns a list of CheckRow, one per target
     """
     rng = np.random.default_rng(seed)
-    f0, watch, unchanged = _prepare(f, targets, kink_probe, expected, method)
-    loop = _loop(watch, targets)
-    noise = _Noise(lambda: _noise(_coordinate_lines(loop, targets, method, h), seed), method)
-    if method == "complex":
-        batch = None
-    if batch is not None:  # the first estimates come from batch: measure its own noise
-        batch_noise = _Noise(lambda: _noise(_coordinate_lines(batch, targets, method, h), seed),
-                             method)
+    unchanged = Unchanged(targets)  # confirmed after every evaluation, perturbed ones too
+    f0 = _first_value(f, expected, method, unchanged)
+    for each in {id(evaluator): evaluator, id(loop): loop}.values():
+        if each is not None:
+            each.reset()
     rows = []
     for name, x in targets.items():
-        indices = _coordinates(x.shape, sample, rng)
-        flat = np.ravel_multi_index(tuple(np.array(indices).T), x.shape) if indices else []
-        a = np.real(np.asarray(analytic[name]).flat[flat]).astype(float)
-        estimates, ok = np.zeros(len(flat)), np.zeros(len(flat), dtype=bool)
-        if batch is not None and len(flat):
-            estimates, ok = _first_pass(batch, name, flat, np.real(x.flat[flat]), a, method, h,
-                                        f0, batch_noise)
-        # What does not agree at once gets the closer look, one coordinate at a time.
-        coords = [_Coordinate(index, a[k], estimates[k]) if ok[k] else
-                  _compare(watch, x, index, a[k], method, h, f0, noise)
-                  for k, index in enumerate(indices)]
-        rows.append(_row(name, x.shape, coords))
-    unchanged.confirm()  # after every evaluation, at perturbed points too
+        if directions is None:
+            probes = Probes(name, x, flat=_sampled(x.size, sample, rng))
+        else:
+            probes = Probes(name, x, V=_unit_directions(rng, x.shape, directions))
+        use = evaluator if directions is None or evaluator.directions or loop is None else loop
+        tensor = _Tensor(probes, probes.derivatives(analytic[name]), Watched(use, unchanged),
+                         method, h, f0, unit, [seed, len(rows), 1], copies)
+        rows.append(tensor.row())
+    unchanged.confirm()
     return rows
 
 
-def check_directions(f, targets, analytic, *, method="central", h=None, count=3, seed=0,
-                     kink_probe=None, expected=None, along=None):
-    """Directional checks: per tensor, compare the analytic gradient's projection on
-    `count` random unit directions v with the numerical derivative of f along v.
+class _Tensor:
+    """The probes of one tensor, their estimates and their status, from first look to last."""
 
-    A wrong gradient almost never has the right projection on a random direction, so a
-    few directions per tensor find which tensors are wrong at the cost of 2 * count
-    evaluations each, whatever their size. Arguments as for check_tensors, and
-    along: optional along(name, V, ts) -> (values, crossed), f at targets[name] + ts[k] * V[k]
-        for many k at once (see stacked.StackedLoss.along), for the first estimates.
-    returns a list of CheckRow whose "coordinates" are the directions (index (k,): the k-th).
-    """
-    rng = np.random.default_rng(seed)
-    f0, watch, unchanged = _prepare(f, targets, kink_probe, expected, method)
-    directions = {name: _unit_directions(rng, x.shape, count) for name, x in targets.items()}
-    loop = _loop_along(watch, targets)
-    moves = (lambda name, v, ts: (np.array([loop(name, v, t) for t in ts]),
-                                  np.zeros(len(ts), dtype=bool)))
-    noise = _Noise(lambda: _noise(_direction_lines(moves, directions, method, h), seed), method)
-    if along is not None:
-        stacked_moves = (lambda name, v, ts: along(name, np.repeat(v[None], len(ts), axis=0),
-                                                   ts))
-        along_noise = _Noise(lambda: _noise(_direction_lines(stacked_moves, directions, method,
-                                                             h), seed), method)
-    t = np.zeros(1, dtype=np.complex128 if method == "complex" else np.float64)
-    rows = []
-    for name, x in targets.items():
-        V = directions[name]
-        # the analytic directional derivatives: the projections v . grad
-        a = np.real(V.reshape(len(V), x.size) @ np.asarray(analytic[name]).reshape(-1)
-                    ).astype(float)
-        estimates, ok = np.zeros(len(V)), np.zeros(len(V), dtype=bool)
-        if along is not None and method != "complex" and len(V):
-            estimates, ok = _first_pass(lambda _, picks, ts: along(name, V[picks], ts), name,
-                                        np.arange(len(V)), np.zeros(len(V)), a, method, h, f0,
-                                        along_noise)
-        coords = []
-        for k, v in enumerate(V):
-            if ok[k]:
-                coords.append(_Coordinate((k,), a[k], estimates[k]))
-                continue
-            direction = _KinkWatch(lambda v=v: loop(name, v, t[0]), watch.probe, watch.base)
-            coord = _compare(direction, t, (0,), float(a[k]), method, h, f0, noise)
-            coord.index = (k,)
-            coords.append(coord)
-        rows.append(_row(name, x.shape, coords))
-    unchanged.confirm()  # after every evaluation, at perturbed points too
-    return rows
+    def __init__(self, probes, analytic, evaluator, method, h, f0, unit, seed, copies=False):
+        self.probes, self.a, self.evaluator = probes, analytic, evaluator
+        self.method, self.f0, self.unit, self.seed = method, f0, unit, seed
+        self.copies = copies
+        self.stencil = STENCILS.get(method)
+        P = len(probes)
+        self.steps = (np.full(P, float(h)) if h is not None else
+                      RELATIVE_STEPS[method] * np.maximum(1.0, np.abs(probes.origins())))
+        self.n = np.zeros(P)         # the estimate each probe is judged by
+        self.quotient = np.zeros(P)  # the plain difference quotient at the step asked for
+        self.status = np.full(P, OPEN, dtype=np.int8)
+        self.how = np.full(P, CENTRAL, dtype=np.int8)
+        self.allowed = np.zeros(P)                  # the error each probe was allowed
+        self.flat = False                           # f never moved along any probe
+        self.resolution = None                      # how precisely f is known, once measured
+        if P:
+            self._first_look()
+        open_ = np.flatnonzero(self.status == OPEN)
+        if len(open_):
+            self._second_look(open_)
+
+    # -- the looks ----------------------------------------------------------------------
+
+    def _first_look(self):
+        """Every probe at the default step, judged at float64's own rounding of f."""
+        everything = np.arange(len(self.probes))
+        if self.method == "complex":  # no subtraction: only the last bits of f are off
+            values, _ = self._values(everything, 1j * self.steps)
+            self.n = np.imag(values) / self.steps
+            self.quotient = self.n.copy()
+            self._judge(everything, self.n, RTOL * self._size(self.n)
+                        + 64 * EPS * np.abs(self.n) + self._floor(), final=True)
+            return
+        values, crossed, self.n = self._estimate(everything, self.steps)
+        self.quotient = self.n.copy()
+        self.flat = bool(np.all(values == self.f0)) and bool(np.any(self.a))
+        rounding = 4 * EPS * self._scale(values) * self._weights() / self.steps
+        clean = np.flatnonzero(~crossed.any(axis=0))
+        self._judge(clean, self.n[clean], (RTOL * self._size(self.n) + rounding
+                                           + self._floor())[clean])
+        kinked = np.flatnonzero(crossed.any(axis=0))
+        if len(kinked):  # a layer reports a kink within the step
+            self._one_sided(kinked, self.steps[kinked], np.zeros(len(kinked), dtype=bool))
+
+    def _second_look(self, which):
+        """Richardson extrapolation over three steps (wider ones, or narrower ones where f
+        is not smooth over the wider: a kink), at the first look's step and at a step
+        fitted to the probe; each probe keeps the one that allows the smaller error.
+
+        The fitted step balances f's rounding, resolution / step, against truncation,
+        about |g| step^order (in units of the parameter's scale): it is
+        (resolution / |g|)^(1 / (order + 1)), larger the smaller a gradient is next to
+        how precisely f is known. A gradient small only because two large parts cancel
+        (data and regularization) has a large curvature all the same: for it the first
+        look's step stays the better one.
+        """
+        resolution = self._measure()
+        order = self.stencil["order"]
+        scale = np.maximum(1.0, np.abs(self.probes.origins()[which]))
+        size = np.maximum(np.maximum(np.abs(self.a[which]), np.abs(self.n[which])), 1e-300)
+
+        def fit(resolution):
+            return np.clip(scale * (resolution / (size * scale)) ** (1 / (order + 1)),
+                           self.steps[which], MAX_STEP * scale)
+
+        fitted = fit(resolution)
+        if np.any(fitted > 2 * self.steps[which]):
+            # f's noise over a span as wide as such a step: a loss computed in low
+            # precision jumps there by more than its smallest jump
+            picks = self._picks()
+            wide = np.median(fitted / scale) * np.maximum(1.0, np.abs(
+                self.probes.origins()[picks])) / 4
+            resolution = self.resolution = max(resolution, self._noise(wide))
+            fitted = fit(resolution)
+        best = None
+        for step in (self.steps[which], fitted):
+            result = self._extrapolated(which, step.copy(), resolution)
+            if best is None:
+                best = result
+            else:
+                better = result[2] & (~best[2] | (result[1] < best[1]))
+                best = tuple(np.where(better, new, old) for new, old in zip(result, best))
+            if np.all(fitted <= 2 * self.steps[which]):
+                break  # the fitted step is the first look's: one pass is enough
+        estimate, allowed, smooth, step = best
+        self.n[which] = estimate
+        self._judge(which[smooth], estimate[smooth], allowed[smooth], final=True)
+        # Apart from their estimate (or f not smooth there): is it a kink?
+        apart = (self.status[which] == DIFFERS) | ~smooth
+        if np.any(apart):
+            self._one_sided(which[apart], step[apart], smooth[apart])
+
+    def _extrapolated(self, which, step, resolution):
+        """(estimate, allowed, smooth, finest step): Richardson at step * (1, 2, 4), or at
+        step * (1/4, 1/2, 1) where the wider steps are not smooth."""
+        result = self._richardson(which, step, (1, 2, 4), resolution)
+        rough = ~result[2]
+        if np.any(rough):
+            narrower = self._richardson(which[rough], step[rough], (0.25, 0.5, 1), resolution)
+            for full, part in zip(result, narrower):
+                full[rough] = part
+            step[rough] /= 4
+        return (*result, step)
+
+    def _richardson(self, which, step, scales, resolution):
+        """(extrapolated estimate, allowed error, smooth) from the estimates at the steps
+        step * scales (finest first). Extrapolation cancels the leading truncation term;
+        two extrapolations that agree show how accurate the result is. smooth: no step
+        crossed a reported kink, and the two extrapolations agree to NONSMOOTH."""
+        estimates, crossed = [], np.zeros(len(which), dtype=bool)
+        for scale in scales:
+            _, crossed_here, n = self._estimate(which, step * scale)
+            estimates.append(n)
+            crossed |= crossed_here.any(axis=0)
+        k = 2 ** self.stencil["order"]
+        fine, middle, coarse = estimates
+        extrapolated = (k * fine - middle) / (k - 1)
+        previous = (k * middle - coarse) / (k - 1)
+        finest = step * scales[0]
+        rounding = resolution * self._weights() / finest * (k + 1) / (k - 1)
+        size = np.maximum(np.abs(self.a[which]), np.abs(extrapolated))
+        truncation = np.abs(extrapolated - previous)
+        allowed = RTOL * size + 2 * truncation + rounding + self._floor()
+        smooth = ~crossed & (truncation <= NONSMOOTH * size + rounding)
+        return extrapolated, allowed, smooth
+
+    def _one_sided(self, which, step, measured):
+        """Judge probes at a kink from its two sides: from the side that no reported kink
+        crossed (the analytic value belongs to the point's own side); where neither
+        crossed but the two slopes differ, the analytic value must be one of them (a
+        kink no layer reports); where both crossed, the probe is left out.
+
+        measured: probes whose smooth central estimate already differs from the
+        analytic value; unless a kink turns up, they differ (one-sided estimates are
+        less precise, and cannot overrule it).
+        """
+        self._measure()
+        slopes, allowed = [], []
+        for sign in (-1, +1):
+            slope, ok, crossed = self._side(which, sign, step)
+            slopes.append(slope)
+            allowed.append(np.where(crossed, np.inf, ok))
+        (left, right), (left_ok, right_ok) = slopes, allowed
+        a = self.a[which]
+        both_crossed = np.isinf(left_ok) & np.isinf(right_ok)
+        reported = np.isinf(left_ok) ^ np.isinf(right_ok)
+        on_left = np.abs(a - left) <= left_ok
+        on_right = np.abs(a - right) <= right_ok
+        kinked = ~both_crossed & ~reported & (np.abs(left - right) > left_ok + right_ok)
+        # the side each probe is judged from: the uncrossed one, or the one it matches
+        use_left = np.where(reported, np.isfinite(left_ok), on_left | ~on_right)
+        estimate = np.where(use_left, left, right)
+        budget = np.where(use_left, left_ok, right_ok)
+        smooth = ~both_crossed & ~reported & ~kinked
+        agrees = ((reported & np.where(use_left, on_left, on_right))
+                  | (kinked & (on_left | on_right)) | (smooth & ~measured & on_left & on_right))
+        resolved = budget < RESOLVE * np.maximum(np.abs(a), np.abs(estimate))
+        keep = smooth & measured  # the central estimate stands
+        self.n[which] = np.where(both_crossed | keep, self.n[which], estimate)
+        self.allowed[which] = np.where(keep, self.allowed[which], budget)
+        self.status[which] = np.select(
+            [both_crossed, keep, np.abs(a - estimate) == 0, ~resolved, agrees],
+            [KINK, DIFFERS, AGREES, UNRESOLVED, AGREES], DIFFERS)
+        self.how[which] = np.where(reported, ONE_SIDED,
+                                   np.where(kinked & agrees, DETECTED_KINK, CENTRAL))
+
+    def _side(self, which, sign, step):
+        """(slope, allowed error, crossed) from one side: first differences at the steps
+        step and step / 2, Richardson-extrapolated (their O(step) errors cancel)."""
+        v1, c1 = self._values(which, sign * step)
+        v2, c2 = self._values(which, sign * step / 2)
+        d1, d2 = sign * (v1 - self.f0) / step, sign * (v2 - self.f0) / (step / 2)
+        slope = 2 * d2 - d1
+        resolution = max(self.resolution or 0.0, 4 * EPS * abs(self.f0))
+        rounding = 10 * np.maximum(resolution, 4 * EPS * np.maximum(np.abs(v1), np.abs(v2))) / step
+        allowed = (RTOL * np.maximum(np.abs(self.a[which]), np.abs(slope))
+                   + 2 * np.abs(d2 - d1) + rounding + self._floor())
+        return slope, allowed, c1 | c2
+
+    # -- the rule -----------------------------------------------------------------------
+
+    def _judge(self, which, n, allowed, final=False):
+        """Probes agree when |a - n| is within the allowed error, and the allowed error
+        is below RESOLVE times the gradient (else the check could not see an error of that
+        size: the probe is unresolved). Those that do not agree are
+        left open for a closer look, unless this is the final one (then: they differ,
+        or cannot be resolved)."""
+        a = self.a[which]
+        error = np.abs(a - n)
+        unresolved = (error > 0) & (allowed >= RESOLVE * np.maximum(np.abs(a), np.abs(n)))
+        agrees = (error == 0) | (~unresolved & (error <= allowed))
+        if final:
+            status = np.where(agrees, AGREES, np.where(unresolved, UNRESOLVED, DIFFERS))
+        else:
+            status = np.where(agrees, AGREES, OPEN)
+        self.status[which] = status
+        self.allowed[which] = allowed
+
+    def _measure(self):
+        """How precisely f is known along this tensor: the larger of its random rounding
+        noise (NOISE_SIGMAS standard deviations of what a smooth curve through 9 points a
+        thousandth of a step apart cannot fit) and the smallest change of f seen at all
+        along steps from a millionth of the step to the largest step a second look takes
+        (f moves in jumps: a loss computed from numbers near 1 cannot change by less than
+        eps, however small itself, and one computed in low precision by far more); at
+        least 4 eps |f|."""
+        if self.resolution is None:
+            picks = self._picks()
+            scale = np.maximum(1.0, np.abs(self.probes.origins()[picks]))
+            sweeps = [self.steps[k] * 10.0 ** np.arange(-6, 1 + np.floor(np.log10(
+                MAX_STEP * c / self.steps[k]))) for k, c in zip(picks, scale)]
+            which = np.concatenate([np.full(len(sweep), k) for k, sweep in zip(picks, sweeps)])
+            values, crossed = self._values(which, np.concatenate(sweeps))
+            changes = np.abs(values[~crossed] - self.f0)
+            jump = float(changes[changes > 0].min()) if np.any(changes > 0) else 0.0
+            self.resolution = max(self._noise(1e-3 * self.steps[picks]), jump,
+                                  4 * EPS * abs(self.f0))
+        return self.resolution
+
+    def _noise(self, spacing):
+        """NOISE_SIGMAS standard deviations of f's noise at the chosen probes, 9 points
+        `spacing` apart on each: what a cubic through them cannot fit (over so short a
+        span f is a cubic to far better than its rounding). A line with a kink in it (a
+        reported one crossed, or one that two straight halves fit far better than a
+        cubic) says nothing about noise and is skipped."""
+        picks = self._picks()
+        offsets = np.arange(POINTS) - POINTS // 2
+        values, crossed = self._values(np.repeat(picks, POINTS),
+                                       (spacing[:, None] * offsets).reshape(-1))
+        t = offsets / offsets.max()
+        cubic = np.vander(t, 4)
+        halves = np.stack([np.minimum(t, 0), np.maximum(t, 0), np.ones_like(t)], axis=1)
+        sigmas = []
+        for line, line_crossed in zip(values.reshape(-1, POINTS), crossed.reshape(-1, POINTS)):
+            smooth, kinked = (_residual(basis, line - line.mean()) for basis in (cubic, halves))
+            if not np.any(line_crossed) and not kinked < smooth / 4:
+                sigmas.append(smooth)
+        return NOISE_SIGMAS * max(sigmas, default=0.0)
+
+    def _picks(self):
+        """The probes (up to 3, seeded) along which f's noise is measured."""
+        rng = np.random.default_rng(self.seed)  # apart from the stream that samples probes
+        return rng.choice(len(self.probes), size=min(3, len(self.probes)), replace=False)
+
+    # -- evaluations --------------------------------------------------------------------
+
+    def _estimate(self, which, step):
+        """(values, crossed, estimates) of the stencil at these steps, for these probes:
+        values and crossed have a row per stencil point (the unperturbed point: f0)."""
+        offsets = self.stencil["offsets"]
+        moving = [o for o in offsets if o != 0]
+        origins = self.probes.origins()[which]
+        # x + offset * step, rounded as the plain loop rounds it
+        deltas = np.concatenate([(origins + o * step) - origins for o in moving])
+        moved, crossed = self._values(np.tile(which, len(moving)), deltas)
+        moved, crossed = moved.reshape(len(moving), -1), crossed.reshape(len(moving), -1)
+        values = np.array([moved[moving.index(o)] if o else np.full(len(which), self.f0)
+                           for o in offsets])
+        crossed = np.array([crossed[moving.index(o)] if o else np.zeros(len(which), bool)
+                            for o in offsets])
+        estimates = np.array(self.stencil["weights"]) @ values / step
+        return values, crossed, estimates
+
+    def _values(self, which, deltas):
+        if len(which) == 0:
+            return np.zeros(0), np.zeros(0, dtype=bool)
+        return self.evaluator.at(self.probes, np.asarray(which), np.asarray(deltas))
+
+    def _weights(self):
+        return float(np.sum(np.abs(self.stencil["weights"])))
+
+    def _scale(self, values):
+        return np.maximum(np.max(np.abs(values), axis=0), abs(self.f0))
+
+    def _size(self, n):
+        return np.maximum(np.abs(self.a), np.abs(n))
+
+    def _floor(self):
+        return FLOOR * max(abs(self.f0), self.unit)
+
+    # -- the row ------------------------------------------------------------------------
+
+    def row(self):
+        probes, status = self.probes, self.status
+        judged = np.flatnonzero((status == AGREES) | (status == DIFFERS))
+        a, n, how = self.a[judged], self.n[judged], self.how[judged]
+        errors = relative_error(a, n)
+        failing = np.flatnonzero(status[judged] == DIFFERS)
+        order = failing[np.argsort(-errors[failing], kind="stable")] if len(failing) else \
+            np.argsort(-errors, kind="stable")
+        counts = np.bincount(status, minlength=5)
+        kinds = np.bincount(how, minlength=3)
+        worst = float(errors.max()) if len(judged) else 0.0
+        # A tensor passes when most of its probes (kinks aside) could be judged, and not
+        # only where both values are exactly 0, which proves nothing where f is too flat
+        # to show any gradient.
+        seen = np.any((a != 0) | (n != 0)) or not counts[UNRESOLVED]
+        most = len(judged) >= counts[UNRESOLVED]
+        result = "FAIL" if len(failing) else ("PASS" if len(judged) and seen and most else
+                                              "cannot resolve")
+        reason = ""
+        if self.flat and self.copies:  # f never moved, yet the gradient is not zero
+            result, reason = "cannot resolve", "copy"
+        elif result == "cannot resolve":
+            noisy = (self.resolution or 0.0) > 64 * EPS * max(abs(self.f0), self.unit)
+            reason = (("noisy loss" if noisy else "tiny gradients") if counts[UNRESOLVED]
+                      else "kinks" if counts[KINK] else "empty")
+        indices = probes.indices()
+        tolerance = self.allowed[judged] / np.maximum(np.maximum(np.abs(a), np.abs(n)), 1e-300)
+        return CheckRow(
+            name=probes.name, shape=tuple(probes.x.shape), checked=len(judged),
+            kinks=int(counts[KINK]), one_sided=int(kinds[ONE_SIDED]),
+            detected_kinks=int(kinds[DETECTED_KINK]), unresolved=int(counts[UNRESOLVED]),
+            max_rel_error=worst, difference=difference(a, self.quotient[judged]),
+            band=band(worst) if len(judged) else "", result=result, reason=reason,
+            along="coordinates" if probes.flat is not None else "directions",
+            worst=[(indices[judged[k]], float(a[k]), float(n[k])) for k in order[:3]],
+            indices=[indices[i] for i in judged], analytic=a, numerical=n,
+            quotients=self.quotient[judged], kinked=list(how != CENTRAL),
+            allowed=self.allowed[judged], differs=status[judged] == DIFFERS,
+            tolerance=float(tolerance.max()) if len(judged) else 0.0)
+
+
+def _first_value(f, expected, method, unchanged):
+    """f at the unperturbed point, after confirming that evaluating it changes nothing
+    it reads, and that it is deterministic there."""
+    complex_step = method == "complex"
+    f0 = as_number(f(), "the loss", complex_expected=complex_step)
+    unchanged.confirm()
+    first, second = (expected, f0) if expected is not None else (
+        f0, as_number(f(), "the loss", complex_expected=complex_step))
+    # The analytic pass ran in real arithmetic: complex arithmetic may round differently.
+    slack = 1e-12 * abs(f0) if complex_step else 0.0
+    if abs(np.real(first) - np.real(second)) > slack:
+        raise NondeterministicForwardError(_nondeterministic_message(first, second))
+    return float(np.real(f0))
+
+
+def _residual(basis, values):
+    """The standard deviation of what a least-squares fit of `basis` leaves of `values`."""
+    fit, *_ = np.linalg.lstsq(basis, values, rcond=None)
+    residual = values - basis @ fit
+    return float(np.sqrt(np.sum(residual**2) / (len(values) - basis.shape[1])))
+
+
+def _sampled(size, sample, rng):
+    if sample is None or sample >= size:
+        return np.arange(size)
+    return np.sort(rng.choice(size, size=sample, replace=False))
 
 
 def _unit_directions(rng, shape, count):
@@ -157,334 +473,18 @@ def _unit_directions(rng, shape, count):
     return V
 
 
-def _prepare(f, targets, kink_probe, expected, method):
-    """f0 and a kink-watching f; refuses an f that writes to targets or is nondeterministic."""
-    complex_step = method == "complex"
-    unchanged = _Unchanged(targets)
-    f0 = as_number(f(), "the loss", complex_expected=complex_step)
-    unchanged.confirm()
-    base_kinks = kink_probe() if kink_probe else None
-    # Two evaluations at the same point must agree; the analytic pass's loss, when
-    # given, came first, otherwise f runs once more.
-    first, second = (expected, f0) if expected is not None else (
-        f0, as_number(f(), "the loss", complex_expected=complex_step))
-    # The analytic pass ran in real arithmetic: complex arithmetic may round differently.
-    slack = 1e-12 * abs(f0) if complex_step else 0.0
-    if abs(np.real(first) - np.real(second)) > slack:
-        raise NondeterministicForwardError(_nondeterministic_message(first, second))
-    return f0, _KinkWatch(f, kink_probe, base_kinks), unchanged
-
-
-class _Unchanged:
-    """A copy of the arrays f reads, to confirm that evaluating f left them as they were."""
-
-    def __init__(self, targets):
-        self.targets = targets
-        self.before = {name: x.copy() for name, x in targets.items()}
-
-    def confirm(self):
-        changed = [name for name, x in self.targets.items()
-                   if not np.array_equal(x, self.before[name], equal_nan=True)]
-        if changed:
-            raise ForwardChangedParametersError(
-                _changed_message(changed, self.before, self.targets))
-
-
-def _loop(watch, targets):
-    """evaluate(name, flat, deltas) -> (values, crossed): f with one entry changed at a time."""
-    def evaluate(name, flat, deltas):
-        x, values, crossed = targets[name], [], []
-        for k, delta in zip(flat, deltas):
-            old = x.flat[k]
-            watch.reset()
-            try:
-                x.flat[k] = old + delta
-                values.append(as_number(watch(), "the loss"))
-            finally:
-                x.flat[k] = old
-            crossed.append(watch.crossed)
-        return np.array(values), np.array(crossed)
-    return evaluate
-
-
-def _loop_along(watch, targets):
-    """move(name, v, t) -> f at targets[name] + t * v, which is then put back bit for bit."""
-    def move(name, v, t):
-        x = targets[name]
-        origin = x.copy()
-        x[...] = origin + t * v
-        try:
-            return watch.f()
-        finally:
-            x[...] = origin
-    return move
-
-
-class _Noise:
-    """f's rounding noise, measured the first time it is needed (0 for the complex step)."""
-
-    def __init__(self, measure, method):
-        self.measure, self.value = measure, 0.0 if method == "complex" else None
-
-    def __call__(self):
-        if self.value is None:
-            self.value = self.measure()
-        return self.value
-
-
-class _KinkWatch:
-    """Calls f and remembers whether any layer's kink state left the base state since reset()."""
-
-    def __init__(self, f, probe, base):
-        self.f, self.probe, self.base = f, probe, base
-        self.crossed = False
-
-    def reset(self):
-        self.crossed = False
-
-    def __call__(self):
-        value = self.f()
-        if self.probe and not self.crossed:
-            self.crossed = any(not np.array_equal(now, then)
-                               for now, then in zip(self.probe(), self.base))
-        return value
-
-
-def _coordinates(shape, sample, rng):
-    size = int(np.prod(shape))
-    if sample is None or sample >= size:
-        return list(np.ndindex(shape))
-    chosen = np.sort(rng.choice(size, size=sample, replace=False))
-    return [tuple(int(i) for i in np.unravel_index(k, shape)) for k in chosen]
-
-
-POINTS = 9  # noise probes: f at 9 points a thousandth of a step apart
-
-
-def _noise(lines, seed, probes=3, tries=12):
-    """The standard deviation of the rounding noise in f, measured.
-
-    lines(rng) -> (values, crossed): f at 9 points only a thousandth of a step apart
-    along some line (a coordinate, or a direction); there f is a parabola to far better
-    than rounding precision, so whatever a parabola cannot fit is rounding noise.
-    Lines where these tiny steps cross a kink are skipped: there f is not a parabola.
-    """
-    rng = np.random.default_rng([seed, 1])  # apart from the stream that picks coordinates
-    offsets = np.arange(POINTS) - POINTS // 2
-    basis = np.vander(offsets / offsets.max(), 3)
-    sigmas = []
-    for _ in range(tries):
-        if len(sigmas) == probes:
-            break
-        line = lines(rng)
-        if line is None:
-            break
-        values, crossed = line
-        if np.any(crossed):
-            continue
-        fit, *_ = np.linalg.lstsq(basis, values - values.mean(), rcond=None)
-        residual = values - values.mean() - basis @ fit
-        sigmas.append(float(np.sqrt(np.sum(residual**2) / (POINTS - 3))))
-    return max(sigmas, default=0.0)
-
-
 def loss_noise(f, targets, method="central", h=None, seed=0):
-    """The standard deviation of f's rounding noise near the point targets hold (see _noise)."""
-    return _noise(_coordinate_lines(_loop(_KinkWatch(f, None, None), targets), targets, method,
-                                    h), seed)
-
-
-def _coordinate_lines(evaluate, targets, method, h):
-    names = [name for name, x in targets.items() if x.size]
-
-    def line(rng):
-        if not names:
-            return None
-        name = names[rng.integers(len(names))]
-        x = targets[name]
-        k = int(rng.integers(x.size))
-        old = float(np.real(x.flat[k]))
-        tiny = 1e-3 * (h if h is not None else default_step(method, old))
-        offsets = np.arange(POINTS) - POINTS // 2
-        return evaluate(name, np.full(POINTS, k), (old + offsets * tiny) - old)
-    return line
-
-
-def _direction_lines(move, directions, method, h):
-    """move(name, v, ts) -> (values, crossed): f at targets[name] + t * v for each t."""
-    names = [name for name, V in directions.items() if len(V)]
-
-    def line(rng):
-        if not names:
-            return None
-        name = names[rng.integers(len(names))]
-        v = directions[name][rng.integers(len(directions[name]))]
-        tiny = 1e-3 * (h if h is not None else RELATIVE_STEPS[method])
-        offsets = np.arange(POINTS) - POINTS // 2
-        return move(name, v, offsets * tiny)
-    return line
-
-
-def _first_pass(batch, name, flat, x_values, analytic, method, h, f0, noise):
-    """First estimates for many coordinates (or directions) at once, from batch.
-
-    flat: which entries; x_values: their values; analytic: the analytic derivatives.
-    returns (estimates, ok): ok where the estimate agrees within its numerical error
-    and no step crossed a kink; the rest need _compare's closer look.
-    """
-    steps = np.full(len(flat), float(h)) if h is not None else \
-        RELATIVE_STEPS[method] * np.maximum(1.0, np.abs(x_values))
-    stencil = STENCILS[method]
-    offsets = [offset for offset in stencil["offsets"] if offset != 0]
-    # x + offset * step, rounded as the plain loop rounds it; every offset in one call
-    deltas = np.concatenate([(x_values + offset * steps) - x_values for offset in offsets])
-    moved, crossed = batch(name, np.tile(flat, len(offsets)), deltas)
-    moved, crossed = moved.reshape(len(offsets), -1), crossed.reshape(len(offsets), -1).any(0)
-    values = np.array([np.full(len(flat), f0) if offset == 0 else moved[offsets.index(offset)]
-                       for offset in stencil["offsets"]])
-    weights = np.array(stencil["weights"])[:, None]
-    estimates = np.sum(weights * values, axis=0) / steps
-    error = np.abs(analytic - estimates)
-    ok = ~crossed & (error <= RTOL * np.maximum(np.abs(analytic), np.abs(estimates)))
-    if np.all(ok | crossed):
-        return estimates, ok  # all agree without even counting rounding: no need to measure it
-    rounding = (NOISE_SIGMAS * noise() * np.sqrt(np.sum(weights**2))
-                + 4 * EPS * np.abs(values).max(axis=0) * np.sum(np.abs(weights))) / steps
-    ok = ~crossed & (error <= RTOL * np.maximum(np.abs(analytic), np.abs(estimates)) + rounding)
-    return estimates, ok
-
-
-def _rounding(values, step, method, sigma):
-    """A bound on the rounding error of a difference quotient with this step."""
-    if method == "complex":  # no subtraction: only the last bits of the result are off
-        return 64 * EPS * abs(values[0])
-    weights = np.array(STENCILS[method]["weights"])
-    size = max(abs(v) for v in values)
-    return (NOISE_SIGMAS * sigma * np.sqrt(np.sum(weights**2))
-            + 4 * EPS * size * np.sum(np.abs(weights))) / step
-
-
-def _compare(watch, x, index, a, method, h, f0, noise):
-    step = h if h is not None else default_step(method, x[index])
-    n, status = _judge(watch, x, index, a, method, step, f0, noise)
-    if status == "kink" and method != "complex":
-        # A step crossed a kink. The analytic gradient belongs to the side of every kink
-        # the unperturbed x is on, so a one-sided difference that stays on that side
-        # still measures it; only when both sides cross is the coordinate left out.
-        for side in ("backward", "forward"):
-            n_side, side_status = _judge(watch, x, index, a, side, step, f0, noise)
-            if side_status != "kink":
-                return _Coordinate(index, a, float(n_side), ok=side_status == "ok",
-                                   one_sided=True)
-    return _Coordinate(index, a, float(n), kink=status == "kink", ok=status != "fail")
-
-
-def _judge(watch, x, index, a, method, step, f0, noise):
-    """Estimate the derivative with this method and step; returns (estimate, status).
-
-    status: "ok" (agrees within the numerical error), "fail", or "kink" (a step
-    crossed a kink, or the function is not smooth enough here to judge).
-    """
-    watch.reset()
-    n, values = derivative(watch, x, index, step, method, f0)
-    if watch.crossed:
-        return n, "kink"
-    sigma = noise()
-    if abs(a - n) <= RTOL * max(abs(a), abs(n)) + _rounding(values, step, method, sigma):
-        return n, "ok"
-    if method == "complex":
-        return n, "fail"
-    # Second look with two more steps: a kink, truncation error, or a real mismatch?
-    # Wider steps (2h, 4h) shrink the rounding error; Richardson extrapolation then
-    # cancels the leading truncation term, and two extrapolations that agree show how
-    # accurate the result is. Narrower steps (h/2, h/4) serve when wider ones cross a kink.
-    for scale in (2, 0.5):
-        watch.reset()
-        n2, values2 = derivative(watch, x, index, step * scale, method, f0)
-        n4, _ = derivative(watch, x, index, step * scale**2, method, f0)
-        if not watch.crossed:
-            break
-    else:
-        return n, "kink"
-    rounding = _rounding(values if scale > 1 else values2, min(step, step * scale), method, sigma)
-    if abs(n - n2) > NONSMOOTH * max(abs(n), abs(n2)) + rounding:
-        return n, "kink"  # estimates that jump between steps: f is not smooth here
-    k = 2 ** STENCILS[method]["order"]
-    if scale > 1:  # the step sequence 4h, 2h, h, finest last
-        coarse, middle, fine = n4, n2, n
-    else:
-        coarse, middle, fine = n, n2, n4
-    extrapolated = (k * fine - middle) / (k - 1)
-    previous = (k * middle - coarse) / (k - 1)
-    rounding = _rounding(values if scale > 1 else values2, step * min(1, scale**2), method,
-                         sigma) * (k + 1) / (k - 1)
-    allowed = RTOL * max(abs(a), abs(extrapolated)) + 2 * abs(extrapolated - previous) + rounding
-    return n, "ok" if abs(a - extrapolated) <= allowed else "fail"
-
-
-def _row(name, shape, coords):
-    judged = [c for c in coords if not c.kink]
-    analytic = np.array([c.analytic for c in judged])
-    numerical = np.array([c.numerical for c in judged])
-    errors = relative_error(analytic, numerical) if judged else np.zeros(0)
-    failing = [k for k, c in enumerate(judged) if not c.ok]
-    max_error = float(errors.max()) if judged else 0.0
-    if failing:
-        verdict = "wrong" if max(errors[failing]) > 1e-2 else "suspicious"
-        order = sorted(failing, key=lambda k: -errors[k])
-    else:
-        verdict = band(max_error) if band(max_error) == "excellent" else "acceptable"
-        order = list(np.argsort(-errors, kind="stable"))
-    worst = [(judged[k].index, judged[k].analytic, judged[k].numerical) for k in order[:3]]
-    row = CheckRow(name=name, shape=tuple(shape), checked=len(judged),
-                   kinks=len(coords) - len(judged), one_sided=sum(c.one_sided for c in judged),
-                   max_rel_error=max_error,
-                   difference=difference(analytic, numerical), verdict=verdict,
-                   passed=not failing, worst=worst, indices=[c.index for c in judged],
-                   analytic=analytic, numerical=numerical)
-    row.note = _note(row, judged, analytic, numerical)
-    return row
-
-
-def _note(row, judged, analytic, numerical):
-    notes = []
-    if row.passed and row.verdict == "acceptable":
-        notes.append(f"relative errors up to {row.max_rel_error:.1e} here are the difference "
-                     "quotient's own rounding and truncation error, not a bug")
-    if row.one_sided:
-        notes.append(f"{row.one_sided} coordinate(s) sit within a step of a kink (such as "
-                     "ReLU at 0) and were compared with a one-sided difference from the side "
-                     "the analytic gradient belongs to")
-    if row.kinks:
-        notes.append(f"{row.kinks} coordinate(s) had kinks (such as ReLU at 0) on both sides "
-                     "within a step, where no difference quotient is meaningful, and were "
-                     "left out")
-    largest = float(max(np.abs(analytic).max(initial=0), np.abs(numerical).max(initial=0)))
-    if judged and 0 < largest < RELATIVE_FLOOR:
-        scale = 10.0 ** np.ceil(-np.log10(max(largest, 1e-300)) - 2)
-        notes.append(f"its gradients are tiny (at most {largest:.1e}), below the "
-                     f"{RELATIVE_FLOOR:g} floor of the relative error, so the relative error "
-                     "says little; the verdict compares absolute errors with the difference "
-                     f"quotient's noise instead. Rerun with loss_scale={scale:.0e} to bring "
-                     "them near 1e-2 and get meaningful relative errors (scaling cannot lift "
-                     "them above the loss's own rounding noise, which scales with them: where "
-                     "that noise is as large as the gradients, only method='complex' resolves "
-                     "them)")
-    if row.checked == 0 and row.kinks:
-        notes.append("no coordinate could be judged")
-    return "; ".join(notes)
-
-
-def _changed_message(changed, before, after):
-    name = changed[0]
-    differs = (before[name] != after[name]) & ~(np.isnan(before[name]) & np.isnan(after[name]))
-    index = tuple(int(i) for i in np.argwhere(differs)[0])
-    return (f"computing the loss changed the arrays it reads: {', '.join(changed)} "
-            f"({name}{list(index)} went from {before[name][index].item()!r} to "
-            f"{after[name][index].item()!r}). A gradient check moves each entry by h and puts "
-            "it back, so the forward pass must only read its parameters and its input: do not "
-            "update parameters in forward (that is the optimizer's job), and do not modify the "
-            "input in place (copy it first, or write x = x - m instead of x -= m)")
+    """How precisely f is known near the point targets hold (see _Tensor._measure)."""
+    f0 = float(np.real(as_number(f(), "the loss")))
+    name, x = next((name, x) for name, x in targets.items() if x.size)
+    evaluator = LoopEvaluator(f)
+    evaluator.reset()
+    tensor = _Tensor(Probes(name, x, flat=np.zeros(0, dtype=int)), np.zeros(0),
+                     evaluator, method, h, f0, 1.0, [seed, 1])
+    tensor.probes = Probes(name, x, flat=np.arange(x.size))
+    tensor.steps = (np.full(x.size, float(h)) if h is not None else
+                    RELATIVE_STEPS[method] * np.maximum(1.0, np.abs(tensor.probes.origins())))
+    return tensor._measure()
 
 
 def _nondeterministic_message(first, second):

@@ -5,22 +5,34 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .compare import BANDS, MEANINGS, difference
+from .compare import BANDS, difference
 
 
 @dataclass
 class CheckRow:
     """The check of one tensor (a parameter such as W2, or a layer's input x).
 
-    name, shape: the tensor; checked: coordinates compared; kinks: coordinates left
-    out because steps to both sides crossed a kink; one_sided: compared coordinates
-    next to a kink, judged with a one-sided difference; max_rel_error: the largest relative error
-    among the compared coordinates; difference: the norm form over them; verdict:
-    "excellent", "acceptable", "suspicious" or "wrong"; passed: whether every
-    compared coordinate agrees within the numerical error of its difference
-    quotient; worst: up to 3 (index, analytic, numerical) of the worst coordinates;
-    note: what the numbers mean here. indices, analytic, numerical: the compared
-    coordinates and both values at each.
+    checked: probes judged (coordinates, or directions in a fast check); kinks: left
+    out because steps to both sides crossed a kink; one_sided: judged from one side of
+    a kink a layer reports; detected_kinks: judged on a kink found from the numbers
+    (no layer reports it); unresolved: not judged, their gradients too small (or f too
+    noisy) for a difference quotient to tell right from wrong; along: "coordinates",
+    or "directions" in a fast check (then indices are direction numbers).
+    max_rel_error: the largest relative error over the judged probes; difference: the
+    norm form of the plain difference quotients at the step asked for (the classic
+    exercise's number), over the judged probes; band: the course table's name for
+    max_rel_error alone ("excellent", "acceptable", "suspicious", "wrong"); result:
+    "PASS", "FAIL" or "cannot resolve" (with reason: "tiny gradients", "noisy loss",
+    "kinks", "copy", "empty"), from minnet's pass rule, which allows for the numerical
+    error and nothing more;
+    tolerance: the largest relative error that rule allowed here.
+    worst: up to 3 (index, analytic, numerical) of the worst probes; indices,
+    analytic, numerical: every judged probe, with the estimate it was judged by
+    (extrapolated, or one-sided, where it took a closer look); quotients: the plain
+    quotients at the step asked for; kinked: which of them sit at a kink; allowed:
+    the error each was allowed; differs: which of them differ.
+    pattern, factor, diagnosis: for a failing row, what kind of mistake its numbers
+    show (see checker.diagnosis); None, None, "" otherwise.
     """
     name: str
     shape: tuple
@@ -29,44 +41,90 @@ class CheckRow:
     one_sided: int
     max_rel_error: float
     difference: float
-    verdict: str
-    passed: bool
+    band: str
+    result: str
     worst: list
-    note: str = ""
+    detected_kinks: int = 0
+    unresolved: int = 0
+    along: str = "coordinates"
+    reason: str = ""
+    tolerance: float = 0.0
+    pattern: str = None
+    factor: float = None
+    diagnosis: str = ""
     indices: list = field(default_factory=list, repr=False)
     analytic: np.ndarray = field(default=None, repr=False)
     numerical: np.ndarray = field(default=None, repr=False)
+    quotients: np.ndarray = field(default=None, repr=False)
+    kinked: list = field(default_factory=list, repr=False)
+    allowed: np.ndarray = field(default=None, repr=False)
+    differs: np.ndarray = field(default=None, repr=False)
+
+    @property
+    def passed(self):
+        return self.result == "PASS"
+
+
+REASONS = {
+    "tiny gradients": "its gradients are below what the check can resolve: float64 knows "
+                      "the loss, and the analytic gradient itself, only to about eps * "
+                      "max(|loss|, 1), and a change of the loss smaller than that over even "
+                      "the largest sensible step is invisible to a difference quotient. "
+                      "method='complex' resolves gradients the quotient cannot, down to "
+                      "that limit; below it, check where the loss is not so small (before "
+                      "training, or on samples the net still gets wrong)",
+    "noisy loss": "the loss is too noisy (some computation in it runs in low precision) "
+                  "for any step to resolve these gradients: check in float64 throughout, "
+                  "or use method='complex'",
+    "kinks": "every probe crosses a kink on both sides within a step (inputs of ReLU "
+             "at exactly 0, say), where no difference quotient exists",
+    "copy": "perturbing it changes nothing, yet its gradient is not zero: the layer "
+            "seems to read its own copy of this parameter (self.W = params['W'] taken "
+            "once) rather than the array in layer.params, which the check perturbs",
+    "empty": "it has no entries to check",
+}
 
 
 @dataclass
 class CheckReport:
     """The result of a gradient check.
 
-    rows: one CheckRow per tensor; passed: every row passed; failed: names of the
-    failing tensors; difference: the norm form over every compared coordinate;
-    notes: what else the check noticed (sampling, dtype, regularization, ...).
-    str(report) is a table; report.plot() draws the errors against the verdict bands.
+    rows: one CheckRow per tensor; passed: every row PASS; failed: the FAIL rows'
+    names; unresolved: the rows that cannot resolve; difference: the norm form over
+    every judged probe; notes: what else the check noticed; suspects: for a Net, the
+    indices in net.layers of the layers whose backward may hold the bug, nearest the
+    loss first ("loss" for the loss's backward, "reg" for the regularization
+    gradient). str(report) is a table; report.plot() draws it.
     """
     rows: list
     method: str = "central"
     step: str = ""
     notes: list = field(default_factory=list)
+    suspects: list = field(default_factory=list)
+    layer_names: dict = field(default_factory=dict, repr=False)
 
     @property
     def passed(self):
-        return all(row.passed for row in self.rows)
+        return bool(self.rows) and all(row.passed for row in self.rows)
 
     @property
     def failed(self):
-        return [row.name for row in self.rows if not row.passed]
+        return [row.name for row in self.rows if row.result == "FAIL"]
+
+    @property
+    def unresolved(self):
+        return [row.name for row in self.rows if row.result == "cannot resolve"]
 
     @property
     def difference(self):
+        """The norm form over every judged probe, of the plain difference quotients at the
+        step asked for: ||grad - approx|| / (||grad|| + ||approx||), as the classic
+        exercise computes it."""
         compared = [row for row in self.rows if row.checked]
         if not compared:
             return 0.0
         return difference(np.concatenate([row.analytic for row in compared]),
-                          np.concatenate([row.numerical for row in compared]))
+                          np.concatenate([row.quotients for row in compared]))
 
     def __getitem__(self, name):
         """report["W2"] is the row of W2."""
@@ -78,67 +136,141 @@ class CheckReport:
     def __str__(self):
         return self.format(color=_terminal())
 
-    def format(self, color=False):
-        """The report as text; color=True adds ANSI colors to the verdicts."""
+    def format(self, color=False, diagnosis=True):
+        """The report as text; color=True adds ANSI colors to the results; diagnosis=False
+        leaves out what the numbers say about the mistake and where to look (a quiz
+        asks that)."""
         paint = _painter(color)
         checked = sum(row.checked for row in self.rows)
         lines = [f"gradient check: {self.method} differences, {self.step}, "
-                 f"{checked} coordinates compared"]
-        header = ("tensor", "shape", "checked", "kinks", "max rel error", "verdict")
+                 f"{checked} probes judged"]
+        header = ("tensor", "shape", "checked", "kinks", "max rel error", "band", "result")
         table = [header] + [(row.name, str(row.shape), str(row.checked), str(row.kinks),
-                             f"{row.max_rel_error:.2e}", row.verdict) for row in self.rows]
+                             f"{row.max_rel_error:.2e}" if row.checked else "-", row.band or "-",
+                             row.result) for row in self.rows]
         widths = [max(len(cells[i]) for cells in table) for i in range(len(header))]
         for k, cells in enumerate(table):
-            text = "  ".join(c.ljust(w) if i < 2 or i == 5 else c.rjust(w)
+            text = "  ".join(c.ljust(w) if i < 2 or i >= 5 else c.rjust(w)
                              for i, (c, w) in enumerate(zip(cells, widths)))
-            lines.append(paint(text, self.rows[k - 1].verdict) if k else text)
+            lines.append(paint(text.rstrip(), self.rows[k - 1].result) if k else text.rstrip())
         for row in self.rows:
-            if not row.passed:
-                lines.append(f"{row.name}: {MEANINGS[row.verdict]}. Worst coordinates:")
+            if row.result == "FAIL":
+                what = row.diagnosis if diagnosis and row.diagnosis else \
+                    "differs from its numerical estimate"
+                probes = "directions" if row.along == "directions" else "coordinates"
+                lines.append(f"{row.name}: {what}. Worst {probes}:")
                 lines += [f"  {row.name}{list(index)}: analytic {a:.6g}, numerical {n:.6g}"
                           for index, a, n in row.worst]
-            if row.note:
-                lines.append(f"{row.name}: {row.note}")
-        lines.append(f"difference (norm form over all compared coordinates): "
-                     f"{self.difference:.3e}")
-        lines += [f"note: {note}" for note in self.notes]
-        if self.passed:
-            lines.append(paint("PASSED: every gradient agrees with its numerical estimate",
-                               "excellent"))
+        lines += [f"note: {note}" for note in self._notes()]
+        lines.append(f"difference (norm form over all judged probes): {self.difference:.3e}")
+        if self.suspects and diagnosis:
+            lines.append(self.suspect_sentence())
+        if self.failed:
+            lines.append(paint(f"FAILED: {', '.join(self.failed)}", "FAIL"))
+        elif self.unresolved:
+            lines.append(paint(f"NOT RESOLVED: {', '.join(self.unresolved)} could not be "
+                               "judged (see the notes); the rest agree", "cannot resolve"))
         else:
-            lines.append(paint(f"FAILED: {', '.join(self.failed)}", "wrong"))
-            lines.append("These gradients differ from their numerical estimates by more than "
-                         "the numerical error can explain. Look at the backward code that "
-                         "computes them, starting nearest the loss: a wrong gradient there "
-                         "spoils every tensor before it.")
+            lines.append(paint("PASSED: every gradient agrees with its numerical estimate",
+                               "PASS"))
         return "\n".join(lines)
 
-    def plot(self, ax=None):
-        """A bar per tensor: its largest relative error, on a log scale, over the verdict bands.
+    def suspect_sentence(self):
+        """Where to look first, in words."""
+        places = []
+        for suspect in self.suspects:
+            if suspect == "loss":
+                places.append(f"the loss's backward ({self.layer_names.get('loss', 'the loss')})")
+            elif suspect == "reg":
+                places.append("the regularization gradient (Net.reg_gradient)")
+            else:
+                places.append(f"net.layers[{suspect}] ({self.layer_names.get(suspect, '?')})")
+        return ("Look first at " + (places[0] if len(places) == 1 else
+                                    ", then ".join(places)) + ", nearest the loss first.")
 
-        ax: a matplotlib Axes to draw on (default: a new figure). Returns the Axes.
-        """
+    def _notes(self):
+        """The check's notes and its rows' notes, each sentence once with every tensor
+        it is about."""
+        grouped = {}
+        for row in self.rows:
+            for text in _row_notes(row):
+                grouped.setdefault(text, []).append(row.name)
+        notes = [f"{', '.join(names)}: {text}" for text, names in grouped.items()]
+        suspicious = [row.name for row in self.rows
+                      if row.passed and row.band in ("suspicious", "wrong")]
+        if suspicious:
+            worst = max((row for row in self.rows if row.name in suspicious),
+                        key=lambda row: row.tolerance)
+            verb = "passes" if len(suspicious) == 1 else "pass"
+            notes.append(f"{', '.join(suspicious)} {verb} from the {worst.band} band: the course "
+                         "table reads the relative error alone, but here the difference "
+                         "quotient's own error (rounding and truncation, measured) is that "
+                         f"large: up to {worst.tolerance:.1e} of the gradient for {worst.name}. "
+                         "PASS means every probe agrees within that error")
+        return notes + list(self.notes)
+
+    def plot(self, ax=None):
+        """A bar per tensor: its largest relative error on a log scale, colored by its
+        result, over the course table's bands; a tick marks the error the pass rule
+        allowed for it. ax: a matplotlib Axes (default: a new figure). Returns the Axes."""
         import matplotlib.pyplot as plt
+        from matplotlib.patches import Patch
         if ax is None:
-            _, ax = plt.subplots(figsize=(max(4, 0.6 * len(self.rows) + 2), 3.5))
-        errors = [max(row.max_rel_error, 1e-17) for row in self.rows]
-        colors = {"excellent": "#2a9d8f", "acceptable": "#e9c46a",
-                  "suspicious": "#f4a261", "wrong": "#e76f51"}
-        top = 1.0
+            _, ax = plt.subplots(figsize=(max(5, 0.7 * len(self.rows) + 3), 3.8))
+        errors = np.array([row.max_rel_error for row in self.rows])
+        shown = errors[errors > 0]
+        bottom = 10.0 ** np.floor(np.log10(max(shown.min() / 10, 1e-16))) if len(shown) else 1e-12
+        band_colors = {"excellent": "#2a9d8f", "acceptable": "#e9c46a",
+                       "suspicious": "#f4a261", "wrong": "#e76f51"}
+        top = 10.0
         for threshold, name in BANDS:
-            bottom = max(threshold, 1e-17)
-            ax.axhspan(bottom, top, color=colors[name], alpha=0.15, zorder=0)
-            ax.text(1.01, np.sqrt(bottom * top), name, transform=ax.get_yaxis_transform(),
-                    va="center", fontsize=8)
-            top = bottom
-        ax.bar([row.name for row in self.rows], errors, zorder=2,
-               color=[colors[row.verdict] if row.passed else "#c0392b" for row in self.rows])
+            low = max(threshold, bottom)
+            if low < top:
+                ax.axhspan(low, top, color=band_colors[name], alpha=0.15, zorder=0)
+                ax.text(1.01, np.sqrt(low * top), name, transform=ax.get_yaxis_transform(),
+                        va="center", fontsize=8)
+            top = low
+        results = {"PASS": "#2a9d8f", "FAIL": "#c0392b", "cannot resolve": "#999999"}
+        names = [row.name for row in self.rows]
+        ax.bar(names, np.maximum(errors, bottom), zorder=2,
+               color=[results[row.result] for row in self.rows])
+        ax.scatter(names, np.clip([row.tolerance for row in self.rows], bottom, 10), marker="_",
+                   s=400, color="black", zorder=3)
         ax.set_yscale("log")
-        ax.set_ylim(1e-17, 10)
-        ax.set_ylabel("max relative error")
-        ax.set_title("gradient check: " + ("passed" if self.passed else
-                                            "failed: " + ", ".join(self.failed)))
+        ax.set_ylim(bottom, 10)
+        ax.set_ylabel("largest relative error")
+        ax.legend(handles=[Patch(color=c, label=r) for r, c in results.items()
+                           if any(row.result == r for row in self.rows)]
+                  + [plt.Line2D([], [], color="black", marker="_", linestyle="",
+                                markersize=14, label="error allowed")],
+                  fontsize=8, loc="upper left")
+        title = ("every gradient agrees with its numerical estimate" if self.passed else
+                 f"{', '.join(self.failed)} wrong" if self.failed else
+                 f"{', '.join(self.unresolved)} could not be judged")
+        ax.set_title(title)
         return ax
+
+
+def _row_notes(row):
+    """The sentences a row adds to its report (the report merges repeats)."""
+    notes = []
+    if row.result == "cannot resolve":
+        notes.append(REASONS[row.reason])
+    if row.one_sided:
+        notes.append("coordinates within a step of a kink a layer reports (ReLU at 0) were "
+                     "judged from the side the analytic gradient belongs to")
+    if row.detected_kinks:
+        notes.append("coordinates sit on a kink no layer reports (the two one-sided slopes "
+                     "differ and the analytic value is one of them, as at a LeakyReLU's 0 or "
+                     "a hinge's tie): judged like the kinks layers report")
+    if row.kinks and row.result != "cannot resolve":
+        notes.append("coordinates with kinks on both sides within a step, where no "
+                     "difference quotient exists, were left out (counted as kinks)")
+    if row.unresolved and row.result != "cannot resolve":
+        notes.append("some gradients were too small for the difference quotient to resolve "
+                     "(its own error a tenth of the gradient or more) and were not judged; "
+                     "the rest were")
+    return notes
 
 
 def _terminal():
@@ -146,7 +278,7 @@ def _terminal():
 
 
 def _painter(color):
-    codes = {"excellent": "32", "acceptable": "33", "suspicious": "33", "wrong": "31"}
+    codes = {"PASS": "32", "cannot resolve": "33", "FAIL": "31"}
     if not color:
-        return lambda text, verdict: text
-    return lambda text, verdict: f"\033[{codes[verdict]}m{text}\033[0m"
+        return lambda text, result: text
+    return lambda text, result: f"\033[{codes[result]}m{text}\033[0m"

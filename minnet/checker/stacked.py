@@ -26,6 +26,7 @@ forward_each(scores stacked by copy, y).
 import numpy as np
 
 from ..layers import RNN, Affine, Dropout, ReLU, Sigmoid, Tanh, TimeAffine
+from .evaluators import Evaluator
 
 ROW_WISE = (Affine, ReLU, Sigmoid, Tanh, Dropout, RNN, TimeAffine)
 # Values in the widest stacked array of one downstream pass (1 MB of float64): large
@@ -41,13 +42,15 @@ def stackable(net):
             and (hasattr(net.loss_fn, "sample_losses") or hasattr(net.loss_fn, "forward_each")))
 
 
-class StackedLoss:
-    """batch(name, flat, deltas) -> (losses, crossed) for the perturbations of one tensor.
+class StackedLoss(Evaluator):
+    """The stacked Evaluator of a Net (see engine.Evaluator): at(probes, which, deltas).
 
-    losses[p]: the loss (part "total", "data" or "reg", times scale) with
-    net.params[name].flat[flat[p]] increased by deltas[p]; crossed[p]: whether any
-    layer's kink state differs from the unperturbed pass. Call it after the net's
-    parameters hold the point to check; it changes nothing in the net.
+    Behind it, batch(name, flat, deltas) -> (losses, crossed) for the perturbations of
+    one tensor's coordinates, and along(name, V, ts) for directions: losses[p] is the
+    loss (part "total", "data" or "reg", times scale) with net.params[name].flat[flat[p]]
+    increased by deltas[p]; crossed[p]: whether any layer's kink state differs from the
+    unperturbed pass. Create it when the net's parameters hold the point to check; it
+    changes nothing in the net.
     """
 
     def __init__(self, net, X, y, part, scale):
@@ -68,6 +71,11 @@ class StackedLoss:
                 self.kinks[i] = np.array(state)
         self.N = len(out)
         self.reg_sum = sum(float(np.sum(W * W)) for W in net.weights())
+
+    def at(self, probes, which, deltas):
+        if probes.flat is not None:
+            return self(probes.name, probes.flat[which], deltas)
+        return self.along(probes.name, probes.V[which], deltas)
 
     def __call__(self, name, flat, deltas):
         i, key = self.slots[name]
@@ -169,7 +177,8 @@ class StackedLoss:
         else:
             rows, cols = np.unravel_index(flat, layer.params["W"].shape)
             change = deltas[:, None] * self._columns(self.inputs[i])[rows]  # delta * x[:, r]
-        column = self._columns(self.outputs[i])[cols] + change  # (P, N): the perturbed column of each copy
+        # (P, N): the perturbed column of each copy
+        column = self._columns(self.outputs[i])[cols] + change
         j = i + 1
         while j < len(net.layers) and isinstance(net.layers[j], (ReLU, Sigmoid, Tanh, Dropout)):
             column = self._column_forward(net.layers[j], j, column, cols, crossed)

@@ -24,11 +24,14 @@ class Bug:
     """name: short id; description: the mistake in plain words; target: the class it
     lives in ("Affine", ..., "SoftmaxLoss", ..., or "Net" for the regularization
     gradient); code: the wrong method. For a layer it replaces backward(layer, dout);
-    for a loss, backward(loss); for "Net", reg_gradient(net, layer, key)."""
+    for a loss, backward(loss); for "Net", reg_gradient(net, layer, key).
+    pattern: the checker's diagnosis the bug leaves on the tensors it corrupts (see
+    minnet.checker.diagnosis), where the mistake implies one; None otherwise."""
     name: str
     description: str
     target: str
     code: object
+    pattern: str = None
 
 
 # -- Affine: out = x @ W + b; right: dW = x.T @ dout, db = dout summed over the batch,
@@ -51,26 +54,29 @@ def _one_coordinate(dW):
 
 AFFINE_BUGS = [
     Bug("affine-dW-doubled", "dW is twice what it should be (the classic dW2 * 2)", "Affine",
-        lambda layer, dout: _affine(layer, dout, dW=lambda dW: 2 * dW)),
+        lambda layer, dout: _affine(layer, dout, dW=lambda dW: 2 * dW), pattern="scale"),
     Bug("affine-db-times-4", "db is 4 times what it should be (the classic db1 * 4)", "Affine",
-        lambda layer, dout: _affine(layer, dout, db=4 * dout.sum(axis=0))),
+        lambda layer, dout: _affine(layer, dout, db=4 * dout.sum(axis=0)), pattern="scale"),
     Bug("affine-db-one-sample", "db is taken from the first sample instead of summed over "
         "the batch", "Affine", lambda layer, dout: _affine(layer, dout, db=dout[0].copy())),
     Bug("affine-dW-divided-by-N", "dW is divided by the batch size again, though the loss "
         "already averaged", "Affine",
-        lambda layer, dout: _affine(layer, dout, dW=lambda dW: dW / dout.shape[0])),
+        lambda layer, dout: _affine(layer, dout, dW=lambda dW: dW / dout.shape[0]),
+        pattern="scale"),
     Bug("affine-dW-transposed", "dW is computed as dout.T @ x, the transpose of the right "
         "answer; the shapes only fit when W is square", "Affine",
-        lambda layer, dout: _affine(layer, dout, dW=lambda dW: dout.T @ layer.x)),
+        lambda layer, dout: _affine(layer, dout, dW=lambda dW: dout.T @ layer.x),
+        pattern="transpose"),
     Bug("affine-dx-missing-transpose", "dx is dout @ W instead of dout @ W.T; the shapes "
         "only fit when W is square", "Affine",
         lambda layer, dout: _affine(layer, dout, dx=dout @ layer.params["W"])),
     Bug("affine-dx-sign-flip", "dx has the wrong sign", "Affine",
-        lambda layer, dout: _affine(layer, dout, dx=-(dout @ layer.params["W"].T))),
+        lambda layer, dout: _affine(layer, dout, dx=-(dout @ layer.params["W"].T)), pattern="sign"),
     Bug("affine-dW-off-by-0.1%", "dW is 0.1% too large, everywhere", "Affine",
-        lambda layer, dout: _affine(layer, dout, dW=lambda dW: 1.001 * dW)),
+        lambda layer, dout: _affine(layer, dout, dW=lambda dW: 1.001 * dW), pattern="scale"),
     Bug("affine-dW-one-coordinate", "a single entry of dW is off, by 0.1% of dW's largest "
-        "entry", "Affine", lambda layer, dout: _affine(layer, dout, dW=_one_coordinate)),
+        "entry", "Affine", lambda layer, dout: _affine(layer, dout, dW=_one_coordinate),
+        pattern="sparse"),
 ]
 
 # -- ReLU: right: dx = dout where x > 0, 0 elsewhere -------------------------------------
@@ -109,7 +115,7 @@ DROPOUT_BUGS = [
     Bug("dropout-no-mask", "the mask is forgotten in backward: dout passes through", "Dropout",
         lambda layer, dout: dout.copy()),
     Bug("dropout-no-scale", "the 1/keep_prob scale is forgotten in backward", "Dropout",
-        lambda layer, dout: dout * (layer.mask > 0)),
+        lambda layer, dout: dout * (layer.mask > 0), pattern="scale"),
     Bug("dropout-fresh-mask", "backward draws a fresh mask instead of reusing forward's",
         "Dropout", _fresh_mask),
 ]
@@ -153,7 +159,7 @@ RECURRENT_BUGS = [
         "TimeAffine", _time_affine_db_last_step),
     Bug("temporal-softmax-mean-over-steps", "the gradient is divided by N * T though the loss "
         "only averages over the N sequences", "TemporalSoftmaxLoss",
-        lambda loss: losses.TemporalSoftmaxLoss.backward(loss) / loss.y.shape[1]),
+        lambda loss: losses.TemporalSoftmaxLoss.backward(loss) / loss.y.shape[1], pattern="scale"),
 ]
 
 # -- Losses: right: SoftmaxLoss (probs - onehot(y)) / N; SigmoidCrossEntropy (a - y) / N;
@@ -173,27 +179,30 @@ LOSS_BUGS = [
     Bug("softmax-wrong-class", "the 1 is subtracted at the wrong class (the next one)",
         "SoftmaxLoss", lambda loss: (loss.probs - _onehot(loss, shift=1)) / loss.probs.shape[0]),
     Bug("softmax-missing-1/N", "the gradient is not divided by the batch size N",
-        "SoftmaxLoss", lambda loss: loss.probs - _onehot(loss)),
+        "SoftmaxLoss", lambda loss: loss.probs - _onehot(loss), pattern="scale"),
     Bug("sigmoid-ce-sign-flip", "the gradient is (y - a) / N instead of (a - y) / N",
-        "SigmoidCrossEntropy", lambda loss: (loss.y - layers.sigmoid(loss.z)) / loss.z.shape[0]),
+        "SigmoidCrossEntropy", lambda loss: (loss.y - layers.sigmoid(loss.z)) / loss.z.shape[0],
+        pattern="sign"),
     Bug("sigmoid-ce-missing-1/N", "the gradient is not divided by the batch size N",
-        "SigmoidCrossEntropy", lambda loss: layers.sigmoid(loss.z) - loss.y),
+        "SigmoidCrossEntropy", lambda loss: layers.sigmoid(loss.z) - loss.y, pattern="scale"),
     Bug("mse-missing-factor-2", "the 2 from the square's derivative is missing", "MSELoss",
-        lambda loss: loss.diff / loss.diff.size),
+        lambda loss: loss.diff / loss.diff.size, pattern="scale"),
     Bug("mse-missing-1/N", "the gradient is not divided by the number of entries", "MSELoss",
-        lambda loss: 2 * loss.diff),
+        lambda loss: 2 * loss.diff, pattern="scale"),
 ]
 
 # -- Net: the gradient of 0.5 * reg * sum(W**2) is reg * W for weights, 0 for biases ----
 
 NET_BUGS = [
     Bug("reg-gradient-missing", "the regularization gradient reg * W is left out", "Net",
-        lambda net, layer, key: 0.0),
+        lambda net, layer, key: 0.0, pattern="reg-missing"),
     Bug("reg-gradient-doubled", "the regularization gradient is 2 * reg * W (the 0.5 in the "
         "loss forgotten)", "Net",
-        lambda net, layer, key: 2 * net.reg * layer.params[key] if key in layer.weights else 0.0),
+        lambda net, layer, key: 2 * net.reg * layer.params[key] if key in layer.weights else 0.0,
+        pattern="reg-extra"),
     Bug("reg-gradient-on-biases", "the regularization gradient reg * b is added to the "
-        "biases too", "Net", lambda net, layer, key: net.reg * layer.params[key]),
+        "biases too", "Net", lambda net, layer, key: net.reg * layer.params[key],
+        pattern="reg-extra"),
 ]
 
 BUGS = {bug.name: bug for bug in AFFINE_BUGS + RELU_BUGS + SMOOTH_BUGS + DROPOUT_BUGS

@@ -12,6 +12,7 @@ import numpy as np
 
 from . import bugs
 from ..checker import check_net
+from ..checker.diagnosis import summary
 from ..layers import RNN, Affine, Dropout, ReLU, Sigmoid, Tanh, TimeAffine
 from ..losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss, TemporalSoftmaxLoss
 from ..net import Net
@@ -49,8 +50,12 @@ class Quiz:
         return "loss" if self.layer is None else str(self.layer)
 
     def answer(self):
+        """The answer, with what the checker's diagnosis said."""
+        said = summary(row for row in self.report.rows if row.result == "FAIL")
+        where = f" {self.report.suspect_sentence()}" if self.report.suspects else ""
         return (f"The bug is in {self.where}: {self.bug.description} ({self.bug.name}). "
-                f"It corrupts the gradients of {', '.join(self.report.failed)}.")
+                f"It corrupts the gradients of {', '.join(self.report.failed)}.\n"
+                f"The checker's diagnosis: {said}.{where}")
 
 
 def quiz_loss(bug):
@@ -130,7 +135,7 @@ def run_quiz(seed=None, ask=input, show=print):
     show("A bug is hidden in this net's backward pass:\n")
     show(quiz.net)
     show("\nThe gradient checker says:\n")
-    show(quiz.report.format())
+    show(quiz.report.format(diagnosis=False))
     score = 0
     if ask is not None:
         reply = ask("\nWhich layer computes the wrong gradient? Give its index in net.layers, "
