@@ -13,7 +13,7 @@ setup(
     python_requires=">=3.9",
     # The bundled data lives in the top-level datasets/ folder of a checkout and is
     # installed inside the package as minnet/data/ (never as a top-level "datasets").
-    packages=["minnet", "minnet.checker", "minnet.course", "minnet.course.grade", "minnet.data"],
+    packages=["minnet", "minnet.layers", "minnet.checker", "minnet.course", "minnet.course.grade", "minnet.data"],
     package_dir={"minnet.data": "datasets"},
     package_data={"minnet.data": ["*.csv", "*.csv.gz", "README.md"]},
     install_requires=["numpy>=1.25", "matplotlib>=3.5"],

@@ -6,8 +6,10 @@
     history = minnet.fit(net, X, y, minnet.SGD(0.1), epochs=10, batch_size=64,
                          check_at=[0, 200])              # check again after 200 steps
 """
-from .layers import Layer, Affine, ReLU, Sigmoid, Tanh, Dropout, RNN, TimeAffine
-from .losses import Loss, SoftmaxLoss, SigmoidCrossEntropy, MSELoss, TemporalSoftmaxLoss
+from . import layers, losses
+from .layers import *  # noqa: F401,F403  every layer class, as listed in layers.__all__
+from .losses import *  # noqa: F401,F403  every loss class, as listed in losses.__all__
+from .registry import register
 from .net import Net
 from .params import dictionary_to_vector, vector_to_dictionary, gradients_to_vector
 from .optim import SGD, Momentum, Adam
@@ -19,9 +21,7 @@ from .course import bugs, quiz
 __version__ = "0.1.0"
 
 __all__ = [
-    "Layer", "Affine", "ReLU", "Sigmoid", "Tanh", "Dropout", "RNN", "TimeAffine",
-    "Loss", "SoftmaxLoss", "SigmoidCrossEntropy", "MSELoss", "TemporalSoftmaxLoss",
-    "Net", "dictionary_to_vector", "vector_to_dictionary", "gradients_to_vector",
+    *layers.__all__, *losses.__all__, "register", "Net", "dictionary_to_vector", "vector_to_dictionary", "gradients_to_vector",
     "SGD", "Momentum", "Adam", "fit", "History", "check_net", "check_layer", "gradient_check_n",
     "bugs", "checker", "datasets", "plot", "quiz",
 ]

@@ -9,7 +9,8 @@ layers (see minnet.course.grade).
 class Layer:
     """The layer contract, shared by every layer in minnet.
 
-    - Data is row-major: a batch has shape (N, D), one sample per row.
+    - Data is row-major: a batch has shape (N, ...), one sample per row (N, D) or per
+      entry of the first axis ((N, T, D) sequences, (N, C, H, W) images).
     - `params`: dict of short name -> ndarray, the trainable tensors (Affine has
       "W" of shape (D, M) and "b" of shape (M,)); `{}` for layers without any.
     - `forward(x) -> out`: computes the output for the batch x and remembers
@@ -18,17 +19,39 @@ class Layer:
       dx = dL/dx (shaped like x). It stores the parameter gradients in `grads`, a
       dict with exactly the keys of `params`, as fresh arrays overwritten at every
       backward (never accumulated).
-    - `training`: True for a new layer; Dropout behaves differently when it is
-      False. `Net.train()` / `Net.eval()` switch every layer of a Net.
+    - `training`: True for a new layer; Dropout and BatchNorm behave differently
+      when it is False. `Net.train()` / `Net.eval()` switch every layer of a Net.
     - `needs_dx`: True for a new layer. A Net sets it to False on its first layer,
       whose dx nobody uses; backward may then return None instead of dx (Affine
       does, which saves a matrix product as large as its forward's).
     - `weights`: the names in `params` that L2 regularization applies to (weight
       matrices; biases are left out by the usual convention).
+    - `buffers`: the names of attributes that hold state but are not parameters
+      (BatchNorm's running statistics): a Net saves and loads them; nothing checks,
+      regularizes or trains them.
     - `kink_state()`: for layers with kinks, points where the derivative jumps
       (ReLU at 0), which side of each kink the last forward's input fell on;
       None for smooth layers. The gradient checker compares it between the
       evaluations at x + h and x - h to spot when a step crossed a kink.
+    - `in_features`, `out_features` (optional): the width of the input's and the
+      output's feature axis, when the layer fixes them; a Net compares neighbours'
+      widths when it is built.
+
+    Capabilities, read by the checker, Net and the grader. They are class attributes,
+    False here, the safe answer for a layer nobody has described; a layer sets the
+    ones that are true of it:
+    - `samplewise`: out[n] depends on x[n] alone, so copies of a batch stacked along
+      axis 0 give each copy's output (the fast check stacks thousands). BatchNorm in
+      training mode is not: its statistics mix the whole batch.
+    - `elementwise`: out has the shape of x and each output depends on the input at
+      the same position only (ReLU, Tanh).
+    - `has_kinks`: the derivative jumps somewhere, and kink_state() says where the
+      last input fell (ReLU at 0; MaxPool2D where the maximum changes hands).
+    - `integer_input`: x holds integer indices, not values to differentiate
+      (Embedding): a Net passes X to it unchanged and backward returns None.
+    - `random`: forward draws random numbers (Dropout). A check fixes its `seed`, so
+      every forward draws the same mask; a random layer that is samplewise must
+      compute out = x * mask, so the fast check can reuse one mask for every copy.
 
     Every layer also works on complex arrays, so that the complex-step method
     can differentiate a whole Net: decisions (like ReLU's x > 0) look at the real
@@ -36,6 +59,12 @@ class Layer:
     imaginary part.
     """
 
+    samplewise = False
+    elementwise = False
+    has_kinks = False
+    integer_input = False
+    random = False
+    buffers = ()
     weights = ()
 
     def __init__(self):
@@ -83,7 +112,21 @@ class Loss:
       the batch at once).
     - `predict(scores) -> predictions`: what the scores say (class labels, or
       the values themselves for regression).
+    - `width_problem(width)`: None when scores of `width` values per sample suit
+      this loss, else what it needs, in words (SoftmaxLoss: "needs at least 2, one
+      per class; ..."); a Net asks it when it is built.
+    - `has_kinks`, `kink_state()`: as for layers; SVMLoss has a kink wherever a
+      margin is 0.
+    - `config()`: the constructor's arguments (SVMLoss's delta), for Net.save.
     """
+
+    has_kinks = False
+
+    def width_problem(self, width):
+        return None
+
+    def kink_state(self):
+        return None
 
     def forward(self, scores, y):
         raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
@@ -94,8 +137,13 @@ class Loss:
     def predict(self, scores):
         raise NotImplementedError(f"{type(self).__name__}.predict is not implemented")
 
+    def config(self):
+        """The constructor arguments that rebuild this loss (used by Net.save)."""
+        return {}
+
     def __repr__(self):
-        return f"{type(self).__name__}()"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
 
     def _cached(self, name):
         value = getattr(self, name, None)

@@ -4,6 +4,9 @@ import numpy as np
 from .contract import Loss
 from .layers import sigmoid
 
+__all__ = ["Loss", "SoftmaxLoss", "SVMLoss", "SigmoidCrossEntropy", "MSELoss",
+           "TemporalSoftmaxLoss"]
+
 
 class SoftmaxLoss(Loss):
     """Softmax followed by cross-entropy: L = mean_i( -log softmax(scores_i)[y_i] ).
@@ -43,6 +46,77 @@ class SoftmaxLoss(Loss):
 
     def predict(self, scores):
         return np.argmax(np.real(scores), axis=1)
+
+    def width_problem(self, width):
+        return _classes_problem(self, width)
+
+
+def _classes_problem(loss, width):
+    if width < 2:
+        return "needs at least 2, one per class; use SigmoidCrossEntropy for one output"
+    return None
+
+
+class SVMLoss(Loss):
+    """The multiclass SVM (hinge) loss: L = mean_i sum_{j != y_i} max(0, s_ij - s_iy_i + delta).
+
+    scores: (N, C); y: (N,) integer labels in 0..C-1; delta: the margin wanted, > 0
+    backward() -> dscores: (N, C). Each positive margin adds 1 / N at its class j and
+    takes 1 / N from the correct class y_i: dscores[i, j] = [margin_ij > 0] / N for
+    j != y_i, and dscores[i, y_i] = -(number of positive margins of sample i) / N.
+
+    A margin of exactly 0 is a kink (the max switches from 0 to the line); there we
+    take the derivative 0, and kink_state() says which margins are positive, so the
+    checker sees a step that moves one across 0.
+    """
+
+    has_kinks = True
+
+    def __init__(self, delta=1.0):
+        if isinstance(delta, bool) or not isinstance(delta, (int, float)) \
+                or not 0 < delta < np.inf:
+            raise ValueError(f"SVMLoss: delta, the margin wanted, must be a positive number, "
+                             f"got {delta!r}")
+        self.delta = float(delta)
+        self.positive = self.y = None
+
+    def forward(self, scores, y):
+        margins, self.y = self._margins(scores, y)
+        self.positive = margins.real > 0
+        return (margins * self.positive).sum() / len(margins)  # max(0, m), complex-safe
+
+    def sample_losses(self, scores, y):
+        margins, _ = self._margins(scores, y)
+        return (margins * (margins.real > 0)).sum(axis=1)
+
+    def _margins(self, scores, y):
+        """(margins (N, C) with 0 at the correct class, labels): s_ij - s_iy_i + delta."""
+        scores = _check_scores(self, scores, ndim=2)
+        N, C = scores.shape
+        y = _class_labels(self, y, N, C)
+        rows = np.arange(N)
+        margins = scores - scores[rows, y][:, None] + self.delta
+        margins[rows, y] = 0  # the sum leaves out j = y_i
+        return margins, y
+
+    def backward(self):
+        positive = self._cached("positive")
+        N = len(positive)
+        dscores = positive.astype(np.float64)
+        dscores[np.arange(N), self.y] = -positive.sum(axis=1)
+        return dscores / N
+
+    def predict(self, scores):
+        return np.argmax(np.real(scores), axis=1)
+
+    def kink_state(self):
+        return self.positive
+
+    def width_problem(self, width):
+        return _classes_problem(self, width)
+
+    def config(self):
+        return {"delta": self.delta}
 
 
 def _logsumexp(scores):
@@ -141,6 +215,11 @@ class SigmoidCrossEntropy(Loss):
 
     def predict(self, z):
         return (np.real(z) > 0).astype(np.int64).reshape(z.shape[0])
+
+    def width_problem(self, width):
+        if width != 1:
+            return f"needs 1; use SoftmaxLoss for {width} classes"
+        return None
 
 
 def _softplus(z):

@@ -6,17 +6,14 @@ import zipfile
 
 import numpy as np
 
-from .layers import RNN, Affine, Dropout, ReLU, Sigmoid, Tanh, TimeAffine
-from .losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss, TemporalSoftmaxLoss
+from . import registry
+from .layers import Affine, Dropout, ReLU, Sigmoid, Tanh
+from .losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss
 
-# The classes Net.save can describe and Net.load can rebuild, by name.
-LAYER_TYPES = {cls.__name__: cls for cls in (Affine, ReLU, Sigmoid, Tanh, Dropout, RNN,
-                                              TimeAffine)}
-LOSS_TYPES = {cls.__name__: cls for cls in (SoftmaxLoss, SigmoidCrossEntropy, MSELoss,
-                                            TemporalSoftmaxLoss)}
 ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
 LOSSES = {"softmax": SoftmaxLoss, "sigmoid": SigmoidCrossEntropy, "mse": MSELoss}
-CHECKPOINT_FORMAT = "minnet-net-1"
+CHECKPOINT_FORMAT = "minnet-net-2"
+FORMATS = ("minnet-net-1", CHECKPOINT_FORMAT)  # what Net.load reads
 
 
 class Net:
@@ -26,14 +23,17 @@ class Net:
     loss: a loss (see minnet.losses.Loss), kept as `net.loss_fn`
     reg: L2 regularization strength; the loss adds 0.5 * reg * sum(W**2) over
         every weight matrix (biases excluded, the usual course convention)
-    dtype: float64 (default) or float32; parameters live in this dtype and the
-        input X is cast to it on the way in
+    dtype: float64 (default) or float32; parameters and buffers live in this dtype
+        and the input X is cast to it on the way in (but for a first layer with
+        integer_input, such as Embedding, which gets X's integers unchanged)
 
     net.params is an ordered dict over the parametric layers, named
     <short name><k> with k counting parametric layers from 1: W1, b1, W2, b2, ...
     Its values are the very arrays the layers hold.
 
-    X: (N, D) one sample per row; scores: (N, C); y: (N,) labels or targets.
+    X: (N, D) one sample per row, or (N, ...) whatever the first layer takes:
+    images (N, C, H, W), sequences (N, T, D), token ids (N, T); scores: (N, C) (or
+    (N, T, C) for sequences); y: (N,) labels or targets (or (N, T)).
     """
 
     def __init__(self, layers, loss, reg=0.0, dtype=np.float64):
@@ -49,6 +49,8 @@ class Net:
         for layer in self.layers:
             for key, value in layer.params.items():
                 layer.params[key] = np.asarray(value, dtype=self.dtype)
+            for name in getattr(layer, "buffers", ()):
+                setattr(layer, name, np.asarray(getattr(layer, name), dtype=self.dtype))
         self.data_loss = self.reg_loss = None
 
     @classmethod
@@ -231,6 +233,8 @@ class Net:
             bad = tuple(int(i) for i in np.argwhere(~np.isfinite(X))[0])
             raise ValueError(f"Net: X contains NaN or Inf (first at index {bad}); "
                              "clean the data before training")
+        if getattr(self.layers[0], "integer_input", False):  # token ids: the first layer checks them itself
+            return X
         # Complex input passes through unchanged: the complex-step check needs it.
         return X if X.dtype.kind == "c" else X.astype(self.dtype, copy=False)
 
@@ -246,31 +250,43 @@ class Net:
     # -- save and load ------------------------------------------------------------
 
     def save(self, path):
-        """Write the architecture and parameters to the .npz file `path` (no pickle).
+        """Write the architecture, the parameters and the buffers (BatchNorm's running
+        statistics) to the .npz file `path` (no pickle).
 
-        The file is written beside the target and then renamed over it, so a
-        crash during save never destroys an earlier checkpoint at `path`.
+        Every class must be in minnet's registry (minnet.register adds your own). The
+        file is written beside the target and then renamed over it, so a crash during
+        save never destroys an earlier checkpoint at `path`.
         """
-        architecture = {
-            "format": CHECKPOINT_FORMAT,
-            "layers": [{"type": _type_name(layer, LAYER_TYPES, "layer"), "config": layer.config()}
-                       for layer in self.layers],
-            "loss": _type_name(self.loss_fn, LOSS_TYPES, "loss"),
-            "reg": self.reg,
-            "dtype": self.dtype.name,
-        }
+        try:
+            architecture = {
+                "format": CHECKPOINT_FORMAT,
+                "layers": [{"type": registry.name_of(layer), "config": layer.config()}
+                           for layer in self.layers],
+                "loss": {"type": registry.name_of(self.loss_fn), "config": self.loss_fn.config()},
+                "reg": self.reg,
+                "dtype": self.dtype.name,
+            }
+        except ValueError as err:
+            raise ValueError(f"Net.save: {err}") from err
         path = os.fspath(path)
         folder = os.path.dirname(os.path.abspath(path))
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".minnet-", suffix=".npz.tmp")
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, architecture=np.array(json.dumps(architecture)), **self.params)
+                np.savez(f, architecture=np.array(json.dumps(architecture)), **self.params,
+                         **self._buffers())
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
             raise
+
+    def _buffers(self):
+        """name -> array for every layer's buffers: "buffer.3.running_mean" is
+        net.layers[3].running_mean."""
+        return {f"buffer.{i}.{name}": getattr(layer, name)
+                for i, layer in enumerate(self.layers) for name in getattr(layer, "buffers", ())}
 
     @classmethod
     def load(cls, path):
@@ -283,23 +299,32 @@ class Net:
             with open(path, "rb") as f, np.load(f, allow_pickle=False) as archive:
                 arrays = {name: archive[name] for name in archive.files}
             architecture = json.loads(str(arrays.pop("architecture")))
-            if architecture.get("format") != CHECKPOINT_FORMAT:
+            if architecture.get("format") not in FORMATS:
                 raise ValueError(f"unknown format {architecture.get('format')!r}")
-            layers = [LAYER_TYPES[spec["type"]](**spec["config"])
+            layers = [registry.lookup(spec["type"])(**spec["config"])
                       for spec in architecture["layers"]]
-            net = cls(layers, LOSS_TYPES[architecture["loss"]](), reg=architecture["reg"],
-                      dtype=architecture["dtype"])
+            loss = architecture["loss"]
+            if isinstance(loss, str):  # minnet-net-1 wrote the name alone
+                loss = {"type": loss, "config": {}}
+            net = cls(layers, registry.lookup(loss["type"])(**loss["config"]),
+                      reg=architecture["reg"], dtype=architecture["dtype"])
         except (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile) as err:
             raise ValueError(f"Net.load: {path!r} is not a readable minnet checkpoint "
                              f"({type(err).__name__}: {err}); write one with net.save(path)"
                              ) from err
-        expected = {name: value.shape for name, value in net.params.items()}
+        expected = {name: value.shape for name, value in {**net.params, **net._buffers()}.items()}
         received = {name: value.shape for name, value in arrays.items()}
+        if architecture["format"] == "minnet-net-1":  # no buffers then (no BatchNorm either)
+            expected = {name: shape for name, shape in expected.items()
+                        if not name.startswith("buffer.")}
         if expected != received:
-            raise ValueError(f"Net.load: {path!r} holds parameters {received}, but its "
+            raise ValueError(f"Net.load: {path!r} holds arrays {received}, but its "
                              f"architecture needs {expected}; the file is damaged")
         for name, layer, key in net._slots():
             layer.params[key] = arrays[name].astype(net.dtype)
+        for i, layer in enumerate(net.layers):
+            for name in layer.buffers:
+                setattr(layer, name, arrays[f"buffer.{i}.{name}"].astype(net.dtype))
         return net
 
 
@@ -312,14 +337,6 @@ def _check_reg(reg):
     if isinstance(reg, bool) or not isinstance(reg, (int, float)) or not 0 <= reg < np.inf:
         raise ValueError(f"Net: reg must be a finite number >= 0, got {reg!r}")
     return float(reg)
-
-
-def _type_name(obj, known, kind):
-    name = type(obj).__name__
-    if known.get(name) is not type(obj):
-        raise ValueError(f"Net.save: cannot describe the {kind} {obj!r}; only minnet's own "
-                         f"classes can be saved: {', '.join(known)}")
-    return name
 
 
 def _check_names(slots, layers):
@@ -352,21 +369,24 @@ def _check_architecture(layers, loss):
     if missing:
         raise ValueError(f"Net: loss {loss!r} is not a loss: it has no {', '.join(missing)} "
                          "(see minnet.losses.Loss for the contract)")
-    # Follow the feature count through the Affine layers.
+    for i, layer in enumerate(layers[1:], start=1):
+        if getattr(layer, "integer_input", False):
+            raise ValueError(f"Net: layers[{i}] = {layer!r} takes integer ids, which only the "
+                             "data can give: put it first")
+    # Follow the feature width from layer to layer: a layer with out_features sets it, an
+    # elementwise layer keeps it, a layer with in_features must match it, and any other
+    # layer (a Conv2D, say, whose output width depends on the image) makes it unknown.
     width, source = None, None
     for i, layer in enumerate(layers):
-        if isinstance(layer, Affine):
-            if width is not None and layer.in_features != width:
-                raise ValueError(f"Net: layers[{i}] = {layer!r} expects {layer.in_features} "
-                                 f"features, but {source} outputs {width}")
+        expected = getattr(layer, "in_features", None)
+        if width is not None and expected is not None and expected != width:
+            raise ValueError(f"Net: layers[{i}] = {layer!r} expects {expected} features, "
+                             f"but {source} outputs {width}")
+        if getattr(layer, "out_features", None) is not None:
             width, source = layer.out_features, f"layers[{i}] = {layer!r}"
-        elif not isinstance(layer, (ReLU, Sigmoid, Tanh, Dropout)):
-            width = None  # a layer we cannot follow: stop checking widths
-    if width is None:
-        return
-    if isinstance(loss, SoftmaxLoss) and width < 2:
-        raise ValueError(f"Net: SoftmaxLoss needs at least 2 scores per sample, but {source} "
-                         f"outputs {width}; use SigmoidCrossEntropy for one output")
-    if isinstance(loss, SigmoidCrossEntropy) and width != 1:
-        raise ValueError(f"Net: SigmoidCrossEntropy needs 1 score per sample, but {source} "
-                         f"outputs {width}; use SoftmaxLoss for {width} classes")
+        elif not getattr(layer, "elementwise", False):
+            width = None
+    problem = None if width is None else getattr(loss, "width_problem", lambda w: None)(width)
+    if problem:
+        raise ValueError(f"Net: {source} outputs {width} score{'s' * (width != 1)} per sample, but "
+                         f"{type(loss).__name__} {problem}")

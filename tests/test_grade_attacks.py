@@ -604,7 +604,7 @@ def test_minnets_own_code_pasted_into_a_submission_is_flagged(tmp_path):
     import inspect
     from minnet.checker.checks import _checked_array  # noqa: F401  (just to be sure it loads)
     pasted = "\n".join(inspect.getsource(item) for item in (
-        layers._batch, layers._check_dout, layers.Sigmoid))
+        layers.common.batch, layers.common.check_dout, layers.Sigmoid))
     grade = classes(grade_submission(submission(tmp_path, "paster.py", pasted), limits=FAST,
                                      classes=["Sigmoid", "Tanh"]))
     assert grade["Sigmoid"].problem == "not its own" and grade["Sigmoid"].score == 0

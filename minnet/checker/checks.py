@@ -71,7 +71,7 @@ def check_net(net, X, y, *, method="central", h=None, sample="auto", part="total
         analytic, expected, data_grads = _analytic(net, X, y, part)
         if method == "complex":
             targets = _install(net, np.complex128)
-        kinky = [layer for layer in net.layers if _kink_state(layer) is not None]
+        kinky = [part for part in (*net.layers, net.loss_fn) if _kink_state(part) is not None]
 
         def loss():
             total = net.loss(X, y)
@@ -120,14 +120,16 @@ def check_layer(layer, x, dout=None, *, method="central", h=None, sample=None, s
     layer: any object with the layer contract (minnet.layers.Layer)
     x: (N, ...) the input; dout: shaped like forward(x), default a random normal
         array drawn with `seed`
-    returns a CheckReport with rows "x" and the layer's parameter names
+    returns a CheckReport with rows "x" and the layer's parameter names; no "x" for
+        a layer with integer_input (Embedding), whose input has no derivative
     """
     _check_options(method, h, "total", loss_scale)
     name = type(layer).__name__
+    differentiable_x = not getattr(layer, "integer_input", False)
     with preserved([layer]):
         _fix_dropout([layer], seed)
-        layer.needs_dx = True
-        x64 = np.array(x, dtype=np.float64)
+        layer.needs_dx = differentiable_x
+        x64 = np.array(x, dtype=np.float64) if differentiable_x else np.asarray(x)
         params = {key: value if isinstance(value, np.ndarray) and value.dtype == np.float64
                   and value.flags.writeable else np.array(value, dtype=np.float64)
                   for key, value in layer.params.items()}  # the layer's own arrays if it can
@@ -140,19 +142,21 @@ def check_layer(layer, x, dout=None, *, method="central", h=None, sample=None, s
             raise ValueError(f"check_layer: dout must have the shape of {name}.forward(x), "
                              f"{out.shape}, got {dout.shape}")
         dx = layer.backward(dout)
-        analytic = {"x": _checked_dx(name, dx, x64.shape),
-                    **_checked_grads(name, layer.grads, params)}
-        targets = {"x": x64, **params}
+        analytic = _checked_grads(name, layer.grads, params)
+        targets = dict(params)
+        if differentiable_x:
+            analytic = {"x": _checked_dx(name, dx, x64.shape), **analytic}
+            targets = {"x": x64, **targets}
         if method == "complex":
             targets = {key: value.astype(np.complex128) for key, value in targets.items()}
             layer.params.update({key: targets[key] for key in params})
-        x_target = targets["x"]
+        x_in = targets["x"] if differentiable_x else x64
         kinky = [layer] if _kink_state(layer) is not None else []
-        batch = _LayerBatch(layer, x_target, dout, loss_scale) if method != "complex" and \
+        batch = _LayerBatch(layer, x_in, dout, loss_scale) if method != "complex" and \
             callable(getattr(layer, "forward_perturbed", None)) else None
 
         def loss():
-            return np.sum(layer.forward(x_target) * dout) * loss_scale
+            return np.sum(layer.forward(x_in) * dout) * loss_scale
 
         loop = LoopEvaluator(loss, lambda: [k.kink_state() for k in kinky])
         rows = check_tensors(loss, targets, _scaled(analytic, loss_scale), batch or loop,
@@ -181,7 +185,9 @@ def check_loss(loss, scores, y, *, method="central", h=None, sample=None, seed=0
         _checked_array(f"{name}.backward returned dscores", dscores, scores64.shape,
                        "the shape of the scores")
         target = scores64.astype(np.complex128) if method == "complex" else scores64
-        loop = LoopEvaluator(lambda: loss.forward(target, y))
+        kinky = [loss] if _kink_state(loss) is not None else []
+        loop = LoopEvaluator(lambda: loss.forward(target, y),
+                             lambda: [k.kink_state() for k in kinky])
         batch = _LossBatch(loss, target, y) if method != "complex" and \
             callable(getattr(loss, "forward_perturbed", None)) else None
         rows = check_tensors(lambda: loss.forward(target, y), {"scores": target},

@@ -12,34 +12,52 @@ textbook loop runs the whole net for each. Two facts make it far cheaper:
 
 So the perturbed outputs of layer i are built directly, stacked as P copies of the
 batch (P * N rows), and pushed through the downstream layers in one pass; the loss
-of each copy is the mean of its rows' sample losses. Dropout reuses the very mask of
-the unperturbed pass in every copy, and kink states (ReLU's mask) are compared copy
-by copy with the unperturbed pass.
+of each copy is the mean of its rows' sample losses. Kink states (ReLU's mask,
+MaxPool2D's winners, SVMLoss's positive margins) are compared copy by copy with the
+unperturbed pass.
 
-Only layers known to treat every row on its own are stacked: minnet's own, and any
-layer that says so with `samplewise = True` (the grader's proxies for a student's
-Affine, say, whose forward then runs once per stacked chunk in the grading child).
-Any other layer makes check_net use the plain loop instead. The loss must give the
-loss of each copy: minnet's losses through sample_losses, a proxy through
-forward_each(scores stacked by copy, y).
+What a layer allows is read from its capabilities (minnet.contract.Layer):
+- a `samplewise` layer runs on all P copies at once (the grader's proxies for a
+  student's Affine, say, then run once per stacked chunk in the grading child);
+- a layer that is not (BatchNorm in training mode, whose statistics would mix the
+  copies, or any layer nobody described) runs once per copy, on that copy alone;
+- a `random` samplewise layer (Dropout) reuses the very mask of the unperturbed pass
+  in every copy, where its own draws would differ from copy to copy;
+- `elementwise` layers carry a single perturbed column of an Affine's output.
+The loss must give the loss of each copy: minnet's losses through sample_losses, a
+proxy through forward_each(scores stacked by copy, y).
 """
 import numpy as np
 
-from ..layers import RNN, Affine, Dropout, ReLU, Sigmoid, Tanh, TimeAffine
+from ..layers import Affine, TimeAffine
 from .evaluators import Evaluator
-
-ROW_WISE = (Affine, ReLU, Sigmoid, Tanh, Dropout, RNN, TimeAffine)
 # Values in the widest stacked array of one downstream pass (1 MB of float64): large
 # enough to make every numpy call count, small enough to stay in the CPU's cache.
 VALUES_PER_PASS = 1 << 17
 
 
 def stackable(net):
-    """Whether StackedLoss can evaluate this net: every layer treats each row on its own,
-    and the loss can give the loss of each stacked copy."""
-    return (all(type(layer) in ROW_WISE or getattr(layer, "samplewise", False) is True
-                for layer in net.layers)
-            and (hasattr(net.loss_fn, "sample_losses") or hasattr(net.loss_fn, "forward_each")))
+    """Whether StackedLoss can evaluate this net: the loss can give the loss of each
+    stacked copy (every layer can be run, stacked or copy by copy)."""
+    return hasattr(net.loss_fn, "sample_losses") or hasattr(net.loss_fn, "forward_each")
+
+
+def _samplewise(layer):
+    return getattr(layer, "samplewise", False) is True
+
+
+def _elementwise(layer):
+    return getattr(layer, "elementwise", False) is True and _samplewise(layer)
+
+
+def _computes(layer, cls):
+    """Whether layer runs cls's own forward, so that cls's formula for a perturbed
+    output holds (a subclass with another backward does; a new forward does not)."""
+    return getattr(type(layer), "forward", None) is cls.forward and "forward" not in vars(layer)
+
+
+def _reuses_mask(layer):
+    return getattr(layer, "random", False) is True and _samplewise(layer) and layer.training
 
 
 class StackedLoss(Evaluator):
@@ -64,12 +82,16 @@ class StackedLoss(Evaluator):
             self.inputs.append(out)
             out = layer.forward(out)
             self.outputs.append(out)
-            if isinstance(layer, Dropout):
+            if _reuses_mask(layer):
                 self.masks[i] = layer.mask
             state = layer.kink_state()
             if state is not None:
                 self.kinks[i] = np.array(state)
         self.N = len(out)
+        self.loss_kinks = None
+        if getattr(net.loss_fn, "has_kinks", False) and hasattr(net.loss_fn, "sample_losses"):
+            net.loss_fn.forward(out, y)
+            self.loss_kinks = np.array(net.loss_fn.kink_state())
         self.reg_sum = sum(float(np.sum(W * W)) for W in net.weights())
 
     def at(self, probes, which, deltas):
@@ -93,12 +115,12 @@ class StackedLoss(Evaluator):
     def _first_stacked(self, i):
         """The first layer whose output is stacked when a parameter of layer i moves."""
         layers = self.net.layers
-        if not isinstance(layers[i], Affine):
+        if not _computes(layers[i], Affine):
             return i
         j = i + 1  # _column_path follows a single column through elementwise layers
-        while j < len(layers) and isinstance(layers[j], (ReLU, Sigmoid, Tanh, Dropout)):
+        while j < len(layers) and _elementwise(layers[j]):
             j += 1
-        return j if j < len(layers) and isinstance(layers[j], Affine) else j - 1
+        return j if j < len(layers) and _computes(layers[j], Affine) else j - 1
 
     def along(self, name, V, ts):
         """(losses, crossed) with net.params[name] moved to params + ts[k] * V[k], for every k.
@@ -112,9 +134,9 @@ class StackedLoss(Evaluator):
         data = np.zeros(K)
         if self.part != "reg":
             base, x = self.outputs[i], self.inputs[i]
-            if isinstance(layer, (Affine, TimeAffine)):
+            if _computes(layer, Affine) or _computes(layer, TimeAffine):
                 # (W + t V) gives x @ W + t (x @ V): add t (x @ V) to the output; b + t v adds t v.
-                if key == "W" and isinstance(layer, Affine):
+                if key == "W" and _computes(layer, Affine):
                     change = x.reshape(len(x), -1) @ V
                 elif key == "W":
                     change = x[None] @ V[:, None]
@@ -141,7 +163,7 @@ class StackedLoss(Evaluator):
         data = np.zeros(P)
         crossed = np.zeros(P, dtype=bool)
         if self.part != "reg":
-            if isinstance(layer, Affine):
+            if _computes(layer, Affine):
                 j, out = self._column_path(layer, i, key, flat, deltas, crossed)
             else:
                 j, out = i + 1, self._perturbed_output(layer, i, key, flat, deltas)
@@ -161,6 +183,10 @@ class StackedLoss(Evaluator):
         if not hasattr(loss, "sample_losses"):  # the loss of each copy, one copy at a time
             return np.asarray(loss.forward_each(out.reshape((P, self.N) + out.shape[1:]), self.y))
         y = np.broadcast_to(self.y, (P,) + self.y.shape).reshape((P * self.N,) + self.y.shape[1:])
+        if self.loss_kinks is not None:  # forward, for the kink state of all the copies
+            loss.forward(out, y)
+            crossed |= np.any(np.asarray(loss.kink_state()).reshape(P, -1)
+                              != self.loss_kinks.reshape(1, -1), axis=1)
         return loss.sample_losses(out, y).reshape(P, self.N).mean(axis=1)
 
     def _part(self, data, reg):
@@ -180,11 +206,11 @@ class StackedLoss(Evaluator):
         # (P, N): the perturbed column of each copy
         column = self._columns(self.outputs[i])[cols] + change
         j = i + 1
-        while j < len(net.layers) and isinstance(net.layers[j], (ReLU, Sigmoid, Tanh, Dropout)):
+        while j < len(net.layers) and _elementwise(net.layers[j]):
             column = self._column_forward(net.layers[j], j, column, cols, crossed)
             j += 1
         before = self.outputs[j - 1]  # what layer j saw without the perturbation
-        if j < len(net.layers) and isinstance(net.layers[j], Affine):
+        if j < len(net.layers) and _computes(net.layers[j], Affine):
             W = net.layers[j].params["W"]
             out = (column - self._columns(before)[cols])[:, :, None] * W[cols][:, None, :]
             out += self.outputs[j]  # in place: half the memory traffic of a + b * c
@@ -205,8 +231,8 @@ class StackedLoss(Evaluator):
 
     def _column_forward(self, layer, j, column, cols, crossed):
         """An elementwise layer on column cols[p] of copy p; column: (P, N)."""
-        if isinstance(layer, Dropout):
-            return column * (self.masks[j][:, cols].T if layer.training else 1.0)
+        if j in self.masks:
+            return column * self.masks[j][:, cols].T
         out = layer.forward(column)
         if j in self.kinks:
             crossed |= np.any(np.asarray(layer.kink_state()) != self.kinks[j][:, cols].T, axis=1)
@@ -216,7 +242,7 @@ class StackedLoss(Evaluator):
         """The output of layer i for every perturbation, stacked: (P * N, ...)."""
         base, x = self.outputs[i], self.inputs[i]
         P = len(flat)
-        if isinstance(layer, TimeAffine):  # as Affine, at every step
+        if _computes(layer, TimeAffine):  # as Affine, at every step
             out = np.repeat(base[None], P, axis=0)
             picks = np.arange(P)
             shape = (P,) + (1,) * (base.ndim - 1)
@@ -249,11 +275,20 @@ class StackedLoss(Evaluator):
         return np.concatenate(outs)
 
     def _stacked_forward(self, layer, j, out, P, crossed):
-        if isinstance(layer, Dropout) and layer.training:
+        """Layer j on P stacked copies (P * N, ...): at once, or copy by copy."""
+        if j in self.masks:
             mask = self.masks[j]  # the same mask in every copy
             return (out.reshape((P,) + mask.shape) * mask).reshape(out.shape)
-        out = layer.forward(out)
+        if _samplewise(layer):
+            out = layer.forward(out)
+            states = None if j not in self.kinks else layer.kink_state()
+        else:  # its output mixes samples: give it one copy at a time
+            outs, states = [], []
+            for copy in out.reshape((P, self.N) + out.shape[1:]):
+                outs.append(layer.forward(copy))
+                states.append(None if j not in self.kinks else layer.kink_state())
+            out = np.concatenate(outs)
         if j in self.kinks:
-            state = np.asarray(layer.kink_state()).reshape(P, -1)
+            state = np.asarray(states).reshape(P, -1)
             crossed |= np.any(state != self.kinks[j].reshape(1, -1), axis=1)
         return out

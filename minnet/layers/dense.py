@@ -1,0 +1,187 @@
+"""Dense layers: Affine and the elementwise ones (ReLU, Sigmoid, Tanh, Dropout).
+
+Read `Affine` and `ReLU` first: every other layer follows the same pattern, the
+contract stated once in minnet.contract.Layer.
+"""
+import math
+
+import numpy as np
+
+from ..contract import Layer
+from .common import batch, check_dout, check_width, init_std, sigmoid
+
+class Affine(Layer):
+    """Fully connected layer: out = x @ W + b.
+
+    x: (N, D), or (N, d1, ..., dk) with d1 * ... * dk = D, flattened per sample
+    W: (D, M), b: (M,)
+    out: (N, M)
+
+    init: "he" (std sqrt(2 / D), for ReLU nets), "xavier" (std sqrt(2 / (D + M)),
+    for tanh and sigmoid nets) or a float standard deviation. b starts at 0.
+    rng: an int seed or a numpy.random.Generator for the initial W.
+    """
+
+    weights = ("W",)
+    samplewise = True
+
+    def __init__(self, in_features, out_features, *, init="he", rng=None):
+        super().__init__()
+        self.in_features = check_width("Affine", "in_features", in_features)
+        self.out_features = check_width("Affine", "out_features", out_features)
+        self.init = init
+        std = init_std("Affine", init, self.in_features, self.out_features)
+        rng = np.random.default_rng(rng)
+        self.params = {"W": std * rng.standard_normal((self.in_features, self.out_features)),
+                       "b": np.zeros(self.out_features)}
+        self.x_shape = self.x = None
+
+    def forward(self, x):
+        x = batch(self, x)
+        if x.ndim < 2 or math.prod(x.shape[1:]) != self.in_features:
+            raise ValueError(
+                f"Affine: expected x of shape (N, {self.in_features}) (or (N, ...) with "
+                f"{self.in_features} values per sample), got {x.shape}")
+        self.x_shape = x.shape
+        self.x = x.reshape(x.shape[0], -1)
+        return self.x @ self.params["W"] + self.params["b"]
+
+    def backward(self, dout):
+        x = self._cached("x")
+        check_dout(self, dout, (x.shape[0], self.out_features))
+        self.grads = {"W": x.T @ dout, "b": dout.sum(axis=0)}
+        if not self.needs_dx:
+            return None
+        return (dout @ self.params["W"].T).reshape(self.x_shape)
+
+    def config(self):
+        return {"in_features": self.in_features, "out_features": self.out_features}
+
+
+class ReLU(Layer):
+    """out = max(0, x), elementwise.
+
+    x: any shape (N, ...); out and dx: the same shape.
+    The derivative is 1 where x > 0 and 0 elsewhere; at exactly 0 (the kink)
+    it is not defined, and we take 0 as most libraries do.
+    """
+
+    samplewise = elementwise = has_kinks = True
+
+    def __init__(self):
+        super().__init__()
+        self.mask = None
+
+    def forward(self, x):
+        x = batch(self, x)
+        self.mask = x.real > 0
+        if np.iscomplexobj(x):  # a complex-step check: keep the imaginary parts where x > 0
+            return x * self.mask
+        return np.maximum(x, 0)  # the same as x * mask for real x, and twice as fast
+
+    def backward(self, dout):
+        mask = self._cached("mask")
+        check_dout(self, dout, mask.shape)
+        return dout * mask
+
+    def kink_state(self):
+        return self.mask
+
+
+class Sigmoid(Layer):
+    """out = 1 / (1 + exp(-x)), elementwise; its derivative is out * (1 - out).
+
+    x: any shape (N, ...); out and dx: the same shape.
+    """
+
+    samplewise = elementwise = True
+
+    def __init__(self):
+        super().__init__()
+        self.out = None
+
+    def forward(self, x):
+        self.out = sigmoid(batch(self, x))
+        return self.out
+
+    def backward(self, dout):
+        out = self._cached("out")
+        check_dout(self, dout, out.shape)
+        return dout * out * (1 - out)
+
+
+class Tanh(Layer):
+    """out = tanh(x), elementwise; its derivative is 1 - out**2.
+
+    x: any shape (N, ...); out and dx: the same shape.
+    """
+
+    samplewise = elementwise = True
+
+    def __init__(self):
+        super().__init__()
+        self.out = None
+
+    def forward(self, x):
+        self.out = np.tanh(batch(self, x))
+        return self.out
+
+    def backward(self, dout):
+        out = self._cached("out")
+        check_dout(self, dout, out.shape)
+        return dout * (1 - out**2)
+
+
+class Dropout(Layer):
+    """Inverted dropout: keep each unit with probability keep_prob, scale kept units by 1/keep_prob.
+
+    x: any shape (N, ...); out and dx: the same shape.
+    The scaling keeps the expected value of every unit unchanged, so in eval mode
+    (training = False) the layer is simply the identity.
+
+    seed: if an int, every forward draws the same mask from a fresh generator made
+        from it, so repeated forwards are identical (gradient checking needs this).
+    rng: if seed is None, the private generator (an int seed or a Generator) that
+        draws a new mask at every forward; default: a fresh unseeded one.
+    numpy's global random state is never used.
+    """
+
+    samplewise = elementwise = random = True
+
+    def __init__(self, keep_prob=0.5, seed=None, *, rng=None):
+        super().__init__()
+        self.keep_prob = keep_prob
+        self.seed = seed
+        self.rng = np.random.default_rng(rng)
+        self.mask = None
+
+    @property
+    def keep_prob(self):
+        return self._keep_prob
+
+    @keep_prob.setter
+    def keep_prob(self, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+            raise ValueError(
+                f"Dropout: keep_prob is the probability of keeping a unit and must be in "
+                f"(0, 1], got {value!r}")
+        self._keep_prob = float(value)
+
+    def forward(self, x):
+        x = batch(self, x)
+        dtype = x.real.dtype  # float32 stays float32; a complex x keeps a real mask
+        if not self.training:
+            self.mask = np.ones(x.shape, dtype=dtype)
+            return x
+        rng = self.rng if self.seed is None else np.random.default_rng(self.seed)
+        keep = rng.random(x.shape) < self.keep_prob
+        self.mask = (keep / self.keep_prob).astype(dtype)
+        return x * self.mask
+
+    def backward(self, dout):
+        mask = self._cached("mask")
+        check_dout(self, dout, mask.shape)
+        return dout * mask
+
+    def config(self):
+        return {"keep_prob": self.keep_prob, "seed": self.seed}

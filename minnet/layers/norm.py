@@ -1,0 +1,138 @@
+"""Normalization layers: BatchNorm (statistics over the batch) and LayerNorm (per sample).
+
+Both compute xhat = (x - mean) / sqrt(var + eps) and return gamma * xhat + beta.
+The mean and the variance depend on x, so backward must go through them too; with
+m values in each statistic, and g = dout * gamma:
+
+    dx = (g - mean(g) - xhat * mean(g * xhat)) / sqrt(var + eps)
+
+(the means taken over the same m values). The two subtracted terms are what the
+mean and the variance pass back; leaving them out is a classic bug.
+"""
+import numpy as np
+
+from ..contract import Layer
+from .common import batch, check_dout, check_width
+
+
+def _normalize_backward(dout, xhat, gamma, inv_std, axes):
+    """dx of gamma * xhat + beta, xhat normalized over `axes` (see the module docstring)."""
+    g = dout * gamma
+    return inv_std * (g - g.mean(axis=axes, keepdims=True)
+                      - xhat * (g * xhat).mean(axis=axes, keepdims=True))
+
+
+def _check_eps(layer, eps):
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < np.inf:
+        raise ValueError(f"{layer}: eps must be a small positive number, got {eps!r}")
+    return float(eps)
+
+
+class BatchNorm(Layer):
+    """Batch normalization: each feature normalized over the batch, then scaled and shifted.
+
+    x: (N, D), one statistic per feature over the N samples; or (N, C, H, W), one per
+    channel over N, H and W (as after a Conv2D). out: shaped like x.
+    gamma, beta: (D,) or (C,), starting at ones and zeros.
+
+    training: mean and var are the batch's mean and biased variance (divided by the
+        count, not count - 1), and running_mean and running_var (which start at 0 and
+        1) move towards them: running = momentum * running + (1 - momentum) * batch
+    eval: mean and var are running_mean and running_var, so one sample's output no
+        longer depends on the rest of its batch
+
+    The running statistics are buffers: saved with a Net, never checked, regularized
+    or updated by an optimizer. In training mode every output depends on the whole
+    batch: the layer is not samplewise, and a gradient check must run in training
+    mode to test the backward students write (tutorial 13).
+    """
+
+    buffers = ("running_mean", "running_var")
+
+    def __init__(self, features, *, momentum=0.9, eps=1e-5):
+        super().__init__()
+        self.features = self.in_features = check_width("BatchNorm", "features", features)
+        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
+                or not 0 <= momentum < 1:
+            raise ValueError(f"BatchNorm: momentum must be in [0, 1), got {momentum!r}")
+        self.momentum, self.eps = float(momentum), _check_eps("BatchNorm", eps)
+        self.params = {"gamma": np.ones(self.features), "beta": np.zeros(self.features)}
+        self.running_mean, self.running_var = np.zeros(self.features), np.ones(self.features)
+        self.xhat = self.inv_std = self.axes = self.shape = None
+
+    @property
+    def samplewise(self):
+        return not self.training
+
+    def forward(self, x):
+        x = batch(self, x)
+        if x.ndim not in (2, 4) or x.shape[1] != self.features:
+            raise ValueError(f"BatchNorm: expected x of shape (N, {self.features}) or "
+                             f"(N, {self.features}, H, W), got {x.shape}")
+        axes = (0,) if x.ndim == 2 else (0, 2, 3)   # every axis but the feature axis
+        shape = (1, -1) + (1,) * (x.ndim - 2)       # (D,) broadcast against x
+        if self.training:
+            mean = x.mean(axis=axes)
+            var = ((x - mean.reshape(shape))**2).mean(axis=axes)
+            # Rebinding (not writing in place) leaves any saved copy of the old arrays alone.
+            m = self.momentum
+            self.running_mean = m * self.running_mean + (1 - m) * mean.real
+            self.running_var = m * self.running_var + (1 - m) * var.real
+        else:
+            mean, var = self.running_mean, self.running_var
+        self.inv_std = (1 / np.sqrt(var + self.eps)).reshape(shape)
+        self.xhat = (x - mean.reshape(shape)) * self.inv_std
+        self.axes, self.shape = axes, shape
+        return self.params["gamma"].reshape(shape) * self.xhat + self.params["beta"].reshape(shape)
+
+    def backward(self, dout):
+        xhat = self._cached("xhat")
+        check_dout(self, dout, xhat.shape)
+        self.grads = {"gamma": (dout * xhat).sum(axis=self.axes), "beta": dout.sum(axis=self.axes)}
+        gamma = self.params["gamma"].reshape(self.shape)
+        if not self.training:  # the statistics are constants: a plain scale and shift
+            return dout * gamma * self.inv_std
+        return _normalize_backward(dout, xhat, gamma, self.inv_std, self.axes)
+
+    def config(self):
+        return {"features": self.features, "momentum": self.momentum, "eps": self.eps}
+
+
+class LayerNorm(Layer):
+    """Layer normalization: each sample normalized over its own features.
+
+    x: (N, D), or (N, T, D) with every step normalized on its own; out: shaped like x
+    gamma, beta: (D,), starting at ones and zeros.
+    mean and var (biased) are taken over the last axis, so samples never mix: the
+    same in training and in eval mode, and samplewise.
+    """
+
+    samplewise = True
+
+    def __init__(self, features, *, eps=1e-5):
+        super().__init__()
+        self.features = self.in_features = check_width("LayerNorm", "features", features)
+        self.eps = _check_eps("LayerNorm", eps)
+        self.params = {"gamma": np.ones(self.features), "beta": np.zeros(self.features)}
+        self.xhat = self.inv_std = None
+
+    def forward(self, x):
+        x = batch(self, x)
+        if x.ndim < 2 or x.shape[-1] != self.features:
+            raise ValueError(f"LayerNorm: expected x of shape (N, {self.features}) (or "
+                             f"(N, ..., {self.features})), got {x.shape}")
+        mean = x.mean(axis=-1, keepdims=True)
+        var = ((x - mean)**2).mean(axis=-1, keepdims=True)
+        self.inv_std = 1 / np.sqrt(var + self.eps)
+        self.xhat = (x - mean) * self.inv_std
+        return self.params["gamma"] * self.xhat + self.params["beta"]
+
+    def backward(self, dout):
+        xhat = self._cached("xhat")
+        check_dout(self, dout, xhat.shape)
+        rows = (dout * xhat).reshape(-1, self.features), dout.reshape(-1, self.features)
+        self.grads = {"gamma": rows[0].sum(axis=0), "beta": rows[1].sum(axis=0)}
+        return _normalize_backward(dout, xhat, self.params["gamma"], self.inv_std, -1)
+
+    def config(self):
+        return {"features": self.features, "eps": self.eps}
