@@ -15,7 +15,7 @@ setup(
     # installed inside the package as minnet/data/ (never as a top-level "datasets").
     packages=["minnet", "minnet.layers", "minnet.checker", "minnet.course", "minnet.course.grade", "minnet.data"],
     package_dir={"minnet.data": "datasets"},
-    package_data={"minnet.data": ["*.csv", "*.csv.gz", "README.md"]},
+    package_data={"minnet.data": ["*.csv", "*.csv.gz", "*.txt", "README.md"]},
     install_requires=["numpy>=1.25", "matplotlib>=3.5"],
     extras_require={"dev": ["pytest>=7", "hypothesis>=6"],
                     # Only for benchmarks/; pinned, because an unpinned torch pulls in

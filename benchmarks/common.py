@@ -63,3 +63,44 @@ def digits():
 def mnist():
     X, y = load_mnist_subset()
     return standardize(X), y
+
+
+def interleaved_rounds(runs, repeats, pause=0.3, burst=0.1):
+    """Like `interleaved`, but every round is kept: dict label -> list of its time per call.
+
+    repeats: the number of rounds, or a dict label -> rounds, for a run too slow to
+    repeat as often as the rest (it sits out the last rounds, and its rounds are timed by
+    the same rule as everyone's). The other rules are interleaved's: every round starts
+    with a different run, each run starts after a pause, and a run is called back to
+    back until `burst` seconds have passed (once, if it takes longer).
+    """
+    labels = list(runs)
+    rounds = repeats if isinstance(repeats, dict) else dict.fromkeys(labels, repeats)
+    times = {label: [] for label in labels}
+    for round_ in range(max(rounds.values())):
+        for label in labels[round_ % len(labels):] + labels[:round_ % len(labels)]:
+            if round_ >= rounds[label]:
+                continue
+            time.sleep(pause)
+            calls, start = 0, time.perf_counter()
+            while calls == 0 or time.perf_counter() - start < burst:
+                runs[label]()
+                calls += 1
+            times[label].append((time.perf_counter() - start) / calls)
+    return times
+
+
+def median(values):
+    return float(np.median(values))
+
+
+def load_package(path, name="minnet_before"):
+    """The minnet package in folder `path` (an older version, say), imported as `name`."""
+    import importlib.util
+    import sys
+    spec = importlib.util.spec_from_file_location(
+        name, os.path.join(path, "__init__.py"), submodule_search_locations=[path])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

@@ -3,6 +3,7 @@
     minnet demo                  train an MLP on the bundled digits, with gradient checks
     minnet quiz [--seed N]       spot the backprop bug hidden in a small net
     minnet grade FILE            grade a student's layer classes (exit status 0: all pass)
+    minnet grade FILE --assignment cnn     only the classes of one assignment
     minnet grade --all DIR       grade a whole class: a gradebook, Gradescope results
 """
 import argparse
@@ -39,9 +40,17 @@ def main(argv=None):
                               help="in a submission folder, the file to grade")
     grade_parser.add_argument("--reference", action="store_true",
                               help="grade minnet's own classes: what full marks look like")
+    grade_parser.add_argument("--assignment", default=None, choices=list(grade.ASSIGNMENTS),
+                              help="grade the classes of this assignment (" + "; ".join(
+                                  f"{a.name}: {', '.join(a.classes)}"
+                                  + (f", and {', '.join(a.optional)} if defined"
+                                     if a.optional else "")
+                                  for a in grade.ASSIGNMENTS.values()) + "). Default: those "
+                                   "of every assignment the file touches, and any other "
+                                   "graded class it defines (an empty file: mlp)")
     grade_parser.add_argument("--classes", default=None,
-                              help="comma-separated class names to grade (default: the "
-                                   "feed-forward ones and the recurrent ones the file defines)")
+                              help="comma-separated class names to grade, instead of an "
+                                   "assignment's")
     grade_parser.add_argument("--points", default=None, metavar="SPEC",
                               help="points per class, as Affine=3,SoftmaxLoss=2 (default 1 each)")
     grade_parser.add_argument("--seed", type=int, default=grade.DEFAULT_SEED,
@@ -101,8 +110,8 @@ def _grade(parser, args):
         return 0
     if args.reference:
         result = grade.grade_classes({**vars(layers), **vars(losses)}, options["classes"],
-                                     points=options["points"], seed=options["seed"],
-                                     source="minnet's own classes")
+                                     assignment=options["assignment"], points=options["points"],
+                                     seed=options["seed"], source="minnet's own classes")
     else:
         try:
             result = grade.grade_submission(args.file, file=args.name, **options)
@@ -112,7 +121,7 @@ def _grade(parser, args):
             # Gradescope must get its results file even when there is nothing to grade.
             student = os.path.splitext(os.path.basename(os.path.normpath(args.file)))[0]
             result = grade.ungradable(student, args.file, options["classes"],
-                                      options["points"], str(error))
+                                      options["points"], str(error), options["assignment"])
     if args.gradescope:
         _write_json(result.gradescope(), args.gradescope)
     _write_json(result.to_dict(), args.json)
@@ -139,6 +148,8 @@ def _grade_options(parser, args):
         error("--csv writes a gradebook of a whole class: use it with --all DIR")
     if args.gradescope and (args.all or args.reference):
         error("--gradescope writes the results of one submission: give its FILE")
+    if args.classes is not None and args.assignment is not None:
+        error("give --classes or --assignment, not both")
     classes = None if args.classes is None else \
         [name.strip() for name in args.classes.split(",") if name.strip()]
     unknown = [name for name in classes or [] if name not in grade.ENTRIES]
@@ -165,7 +176,8 @@ def _grade_options(parser, args):
             error(f"{flag} must be positive, got {value}")
     limits = grade.Limits(memory_mb=args.memory, time_limit=args.time_limit,
                           import_time_limit=args.import_time_limit)
-    return {"classes": classes, "points": points, "seed": args.seed, "limits": limits}
+    return {"classes": classes, "assignment": args.assignment, "points": points,
+            "seed": args.seed, "limits": limits}
 
 
 def _write_json(value, path):

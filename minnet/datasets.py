@@ -2,6 +2,8 @@
 
 Loaders return the raw values (digits pixels 0..16, MNIST pixels 0..255):
     X, y = load_digits()          # X: (1797, 64) float64, y: (1797,) int64
+    text = load_text()            # a short English text (str), for character models
+    X, y, chars = char_windows(text, length=32, stride=4)  # token ids (N, 32), int64
 Generators draw from their formula with their own generator (never numpy's global one):
     X, y = make_spiral(n_per_class=100, n_classes=3, noise=0.2, seed=0)   # X: (300, 2)
 Helpers:
@@ -66,6 +68,51 @@ def load_iris():
 
 
 IRIS_CLASSES = ("setosa", "versicolor", "virginica")
+
+
+def load_text():
+    """A short plain-English text about neural networks and backpropagation, written for
+    minnet (about 6,000 characters of ASCII, lines ending in a newline). It repeats its
+    words and phrases a lot, so a small character-level model learns it quickly.
+
+    returns the text, a str; char_windows turns it into training windows
+    """
+    return _data_file("backprop_notes.txt").read_text(encoding="ascii")
+
+
+def char_windows(text, length, stride=1, chars=None):
+    """A text as windows of character ids, for a model that predicts the next character.
+
+    text: a str; length: T, characters per window; stride: how far apart windows start
+    chars: the vocabulary, a str of distinct characters, character chars[k] having id k;
+        default: every character of the text once, sorted
+    returns X: (N, T) int64, X[n] the ids of text[s:s + T] for the start s = n * stride;
+        y: (N, T) int64, the ids of text[s + 1:s + T + 1], the character after each one
+        (so y[n, :-1] equals X[n, 1:]); chars: the vocabulary.
+        N = 1 + (len(text) - T - 1) // stride: every window whose last target fits.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"char_windows: text must be a str, got {type(text).__name__}")
+    _check_count("length", length)
+    _check_count("stride", stride)
+    if len(text) < length + 1:
+        raise ValueError(f"char_windows: a text of {len(text)} characters is too short for "
+                         f"windows of length {length} (each needs length + 1 characters: "
+                         "the last target is the character after the window)")
+    if chars is None:
+        chars = "".join(sorted(set(text)))
+    if not isinstance(chars, str) or len(set(chars)) != len(chars):
+        raise ValueError(f"char_windows: chars must be a str of distinct characters, "
+                         f"got {chars!r}")
+    index = {c: k for k, c in enumerate(chars)}
+    missing = sorted(set(text) - set(index))
+    if missing:
+        raise ValueError(f"char_windows: the text has characters that are not in chars: "
+                         f"{''.join(missing)!r}")
+    ids = np.array([index[c] for c in text], dtype=np.int64)
+    starts = np.arange(0, len(text) - length, stride)
+    steps = starts[:, None] + np.arange(length)
+    return ids[steps], ids[steps + 1], chars
 
 
 # -- generated 2-D data -------------------------------------------------------------

@@ -78,11 +78,12 @@ class SVMLoss(Loss):
             raise ValueError(f"SVMLoss: delta, the margin wanted, must be a positive number, "
                              f"got {delta!r}")
         self.delta = float(delta)
-        self.positive = self.y = None
+        self.positive = self.y = self.dtype = None
 
     def forward(self, scores, y):
         margins, self.y = self._margins(scores, y)
         self.positive = margins.real > 0
+        self.dtype = margins.real.dtype  # float32 scores get float32 dscores
         return (margins * self.positive).sum() / len(margins)  # max(0, m), complex-safe
 
     def sample_losses(self, scores, y):
@@ -102,7 +103,7 @@ class SVMLoss(Loss):
     def backward(self):
         positive = self._cached("positive")
         N = len(positive)
-        dscores = positive.astype(np.float64)
+        dscores = positive.astype(self.dtype)
         dscores[np.arange(N), self.y] = -positive.sum(axis=1)
         return dscores / N
 

@@ -39,7 +39,7 @@ def fit(net, X, y, optimizer, epochs=10, batch_size=64, val=None, seed=0, verbos
         `loss_and_grads(X, y) -> (loss, grads)`, `params` (dict name -> array,
         updated in place), `accuracy(X, y) -> float`, `train()`, `dtype`, and
         `layers`, each with a `training` flag
-    X: (N, D) inputs; y: (N,) labels
+    X: (N, ...) inputs, whatever net's first layer takes; y: (N,) (or (N, T)) labels
     optimizer: a minnet.optim optimizer, called as optimizer.step(net.params, grads)
     epochs: passes over the data; batch_size: samples per step (the last
         minibatch of an epoch may be smaller)
@@ -67,7 +67,7 @@ def fit(net, X, y, optimizer, epochs=10, batch_size=64, val=None, seed=0, verbos
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"fit: {name} must be a positive int, got {value!r}")
-    if X.dtype.kind in "biuf":
+    if X.dtype.kind == "f":  # (integer token ids stay integers, for an Embedding)
         X = X.astype(net.dtype, copy=False)  # cast once here, not once per minibatch
     check_at = sorted(set(check_at))
     rng = np.random.default_rng(seed)

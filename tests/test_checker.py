@@ -971,7 +971,7 @@ def test_kinks_no_layer_reports_are_found_from_the_numbers():
     report = check_layer(LeakyReLU(), x, seed=0)
     assert report.passed, str(report)
     assert report["x"].detected_kinks == 4 and report["x"].checked == 8
-    assert "a kink no layer reports" in str(report)
+    assert "a kink nothing reports" in str(report)
 
     class WrongLeaky(LeakyReLU):
         def backward(self, dout):
@@ -1107,3 +1107,112 @@ def test_identical_notes_are_merged():
     assert len(notes) == len(set(notes)) >= 2, text
     kinks = [line for line in notes if "within a step of a kink" in line]
     assert len(kinks) == 1 and kinks[0].startswith("note: W2, b2: "), text  # said once
+
+
+# -- the course nets: images, normalization, sequences ------------------------------------
+
+def digits_cnn():
+    """A CNN of 1,386 parameters on 16 bundled digits as 1x8x8 images, every layer kind of a
+    course CNN, with nonzero biases (zero ones would put ReLU's inputs on its kink)."""
+    from minnet import BatchNorm, Conv2D, MaxPool2D
+    X, y = minnet.datasets.load_digits()
+    rng = np.random.default_rng(0)
+    # Conv2D, ReLU, then BatchNorm: a bias right before BatchNorm would have no effect at all
+    net = Net([Conv2D(1, 8, 3, pad=1, rng=rng), ReLU(), BatchNorm(8), MaxPool2D(2),
+               Dropout(0.8, seed=1), Affine(128, 10, rng=rng)], SoftmaxLoss())
+    for value in net.params.values():
+        value += 0.1 * rng.standard_normal(value.shape)
+    return net, (X[:16] / 16).reshape(-1, 1, 8, 8), y[:16]
+
+
+def tied_windows(net, X):
+    """How many max-pool windows of the net's pass on X hold their maximum more than once."""
+    out = X
+    for layer in net.layers:
+        if type(layer).__name__ == "MaxPool2D":
+            windows = np.lib.stride_tricks.sliding_window_view(out, (2, 2), axis=(2, 3))
+            windows = windows[:, :, ::2, ::2].reshape(-1, 4)
+            return int(np.sum((windows == windows.max(axis=1, keepdims=True)).sum(axis=1) > 1))
+        out = layer.forward(out)
+
+
+def test_a_digits_cnn_passes_a_full_check_despite_exact_ties_in_max_pooling():
+    import time
+    net, X, y = digits_cnn()
+    assert sum(p.size for p in net.params.values()) == 1386
+    assert tied_windows(net, X) > 100  # blank regions: many windows tie exactly
+    start = time.perf_counter()
+    stacked = check_net(net, X, y)
+    seconds = time.perf_counter() - start
+    plain = check_net(net, X, y, stacked=False)
+    for report in (stacked, plain):
+        assert report.passed, str(report)
+        assert all(row.checked + row.kinks == net.params[row.name].size for row in report.rows)
+    assert [(r.name, r.result, r.checked, r.kinks) for r in stacked.rows] == \
+        [(r.name, r.result, r.checked, r.kinks) for r in plain.rows]
+    assert seconds < 5, f"a full check of the digits CNN took {seconds:.1f} s"
+
+
+def test_a_bias_right_before_batchnorm_cannot_be_resolved_and_is_not_failed():
+    from minnet import BatchNorm, Conv2D
+    rng = np.random.default_rng(0)
+    net = Net([Conv2D(1, 2, 3, pad=1, rng=rng), BatchNorm(2), ReLU(), Affine(2 * 4 * 4, 3, rng=rng)],
+              SoftmaxLoss())
+    net.params["b1"][...] = [0.3, -0.2]
+    X, y = rng.standard_normal((4, 1, 4, 4)), rng.integers(0, 3, 4)
+    report = check_net(net, X, y)
+    assert report["b1"].result == "cannot resolve" and report.failed == []
+    net.loss(X, y)
+    assert np.abs(net.backward()["b1"]).max() < 1e-15  # BatchNorm removes any shift
+
+
+def test_batchnorm_copies_are_evaluated_one_by_one_in_the_stacked_check():
+    from minnet import BatchNorm
+    from minnet.checker.stacked import StackedLoss
+    rng = np.random.default_rng(1)
+    net = Net([Affine(3, 4, rng=rng), Tanh(), BatchNorm(4), Affine(4, 3, rng=rng)], SoftmaxLoss())
+    X, y = rng.standard_normal((5, 3)), rng.integers(0, 3, 5)
+    batch = StackedLoss(net, X, y, "total", 1.0)
+    for name in ("W1", "gamma2", "W3"):
+        flat = np.arange(4)
+        losses, _ = batch(name, flat, np.full(4, 1e-2))
+        for k in flat:
+            net.params[name].flat[k] += 1e-2
+            expected = net.loss(X, y)
+            net.params[name].flat[k] -= 1e-2
+            assert losses[k] == pytest.approx(expected, rel=1e-13)
+
+
+def test_svm_margins_at_their_kink_are_seen_stacked_and_plain():
+    rng = np.random.default_rng(0)
+    net = Net([Affine(3, 4, rng=rng), Tanh(), Affine(4, 3, rng=rng)], minnet.SVMLoss())
+    X, y = rng.standard_normal((6, 3)), rng.integers(0, 3, 6)
+    scores = net.forward(X)
+    # move b2 so that sample 0's margin at a wrong class sits 1e-9 above its kink
+    j = (y[0] + 1) % 3
+    net.params["b2"][j] -= scores[0, j] - scores[0, y[0]] + 1 - 1e-9
+    stacked, plain = check_net(net, X, y), check_net(net, X, y, stacked=False)
+    for report in (stacked, plain):
+        assert report.passed, str(report)
+        assert report["b2"].kinks + report["b2"].one_sided >= 1
+    # the same verdicts; a one-sided estimate may fall either side of the resolution rule
+    assert [(r.name, r.result) for r in stacked.rows] == [(r.name, r.result) for r in plain.rows]
+
+
+def test_language_model_checks_every_coordinate_the_same_way_stacked_or_not():
+    from minnet import LSTM, Embedding, TemporalSoftmaxLoss, TimeAffine
+    rng = np.random.default_rng(0)
+    V = 9
+    net = Net([Embedding(V, 4, rng=rng), LSTM(4, 5, rng=rng), TimeAffine(5, V, rng=rng)],
+              TemporalSoftmaxLoss())
+    for name, value in net.params.items():
+        if name.startswith("b"):
+            value[...] = 0.3 * rng.standard_normal(value.shape)
+    X = rng.integers(0, V, (3, 6))
+    X[:, 0] = 2                          # a repeated id: its gradient rows accumulate
+    y = rng.integers(0, V, (3, 6))
+    stacked, plain = check_net(net, X, y), check_net(net, X, y, stacked=False)
+    assert stacked.passed and plain.passed, str(stacked) + str(plain)
+    for a, b in zip(stacked.rows, plain.rows):
+        assert (a.name, a.result, a.checked) == (b.name, b.result, b.checked)
+        assert a.checked == net.params[a.name].size

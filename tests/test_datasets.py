@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from minnet.datasets import (IRIS_CLASSES, load_digits, load_iris, load_mnist_subset,
-                             make_circles, make_flower, make_moons, make_spiral, make_xor,
-                             standardize, train_test_split)
+from minnet.datasets import (IRIS_CLASSES, char_windows, load_digits, load_iris,
+                             load_mnist_subset, load_text, make_circles, make_flower,
+                             make_moons, make_spiral, make_xor, standardize, train_test_split)
 
 GENERATORS = {
     "spiral": lambda seed: make_spiral(50, 3, seed=seed),
@@ -36,6 +36,53 @@ def test_load_mnist_subset():
     assert X.shape == (5000, 784) and X.dtype == np.float64 and y.dtype == np.int64
     assert X.min() == 0 and X.max() == 255
     np.testing.assert_array_equal(np.bincount(y), [500] * 10)
+
+
+def test_load_text():
+    text = load_text()
+    assert isinstance(text, str) and 4000 < len(text) < 20000
+    assert text.isascii() and "\r" not in text and text.endswith("\n")
+    assert text.startswith("A neural network is a chain of small functions.")
+    assert len(set(text)) == 45
+    assert load_text() == text
+
+
+def test_char_windows_shift_by_one_and_cover_the_text():
+    text = load_text()
+    X, y, chars = char_windows(text, 32, stride=4)
+    N = 1 + (len(text) - 32 - 1) // 4
+    assert X.shape == y.shape == (N, 32) and X.dtype == y.dtype == np.int64
+    assert chars == "".join(sorted(set(text)))
+    np.testing.assert_array_equal(X[:, 1:], y[:, :-1])
+    for n in (0, 1, N - 1):
+        assert "".join(chars[k] for k in X[n]) == text[4 * n:4 * n + 32]
+        assert "".join(chars[k] for k in y[n]) == text[4 * n + 1:4 * n + 33]
+    assert 4 * (N - 1) + 33 <= len(text) < 4 * N + 33   # the last window whose target fits
+
+
+def test_char_windows_small_cases_and_a_given_vocabulary():
+    X, y, chars = char_windows("abcab", 2)
+    assert chars == "abc"
+    np.testing.assert_array_equal(X, [[0, 1], [1, 2], [2, 0]])
+    np.testing.assert_array_equal(y, [[1, 2], [2, 0], [0, 1]])
+    X, y, chars = char_windows("abcab", 4, chars="cba")
+    np.testing.assert_array_equal(X, [[2, 1, 0, 2]])
+    np.testing.assert_array_equal(y, [[1, 0, 2, 1]])
+    X, _, _ = char_windows("abcdefg", 3, stride=2)   # starts 0 and 2; 4 would need "h"
+    np.testing.assert_array_equal(X, [[0, 1, 2], [2, 3, 4]])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: char_windows(b"abc", 2), "text must be a str"),
+    (lambda: char_windows("abc", 3), "too short"),
+    (lambda: char_windows("abc", 0), "length must be an int >= 1"),
+    (lambda: char_windows("abcd", 2, stride=0), "stride must be an int >= 1"),
+    (lambda: char_windows("abcd", 2, chars="abca"), "distinct"),
+    (lambda: char_windows("abcd", 2, chars="abc"), "not in chars: 'd'"),
+])
+def test_char_windows_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
 
 
 @pytest.mark.parametrize("name", sorted(GENERATORS))

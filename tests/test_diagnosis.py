@@ -5,7 +5,7 @@ from helpers import data, with_bug
 
 from minnet import Affine, Net, ReLU, SoftmaxLoss, Tanh, bugs
 from minnet.checker import PATTERNS, check_layer, check_net
-from minnet.course.quiz import make_quiz, quiz_loss, quiz_net
+from minnet.course.quiz import make_quiz, quiz_net_for, quiz_net
 
 
 def square_net(reg=0.0):
@@ -91,7 +91,7 @@ def test_a_wrong_mask_at_kinks_is_a_kink_pattern():
 def injected_reports(seed):
     """(bug, site, report) for every catalogued bug at every layer it fits, in a quiz net."""
     for bug in bugs.catalogue():
-        net, X, y = quiz_net(quiz_loss(bug), np.random.default_rng(seed))
+        net, X, y = quiz_net(quiz_net_for(bug), np.random.default_rng(seed))
         for site in bugs.applicable_layers(net, bug.name) or [None]:
             with bugs.inject(net, bug.name, layer=site):
                 report = check_net(net, X, y)
@@ -130,7 +130,7 @@ def test_the_suspects_name_the_broken_backward(seed):
 
 
 def test_the_quiz_keeps_the_diagnosis_for_the_answer():
-    quiz = make_quiz(3)
+    quiz = make_quiz(2)
     shown = quiz.report.format(diagnosis=False)
     assert "Look first at" not in shown and "sign:" not in shown
     answer = quiz.answer()

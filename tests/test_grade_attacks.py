@@ -6,6 +6,7 @@ appended: a class defined again later in a file replaces the honest one.
 """
 import json
 import os
+import runpy
 import subprocess
 import sys
 import textwrap
@@ -901,3 +902,103 @@ def test_nothing_of_the_machine_is_in_sight_and_nothing_outlives_the_child(tmp_p
     assert grade.passed, grade.classes[0].hint
     after = subprocess.run(["ipcs", "-q"], capture_output=True, text=True).stdout
     assert "0x6d6e6575" not in after.lower() and before == after
+
+
+# -- the classes added with the assignments ---------------------------------------------------
+
+SKELETONS = Path(__file__).parent.parent / "tutorials" / "assignments"
+completed = runpy.run_path(str(Path(__file__).parent / "submissions" /
+                               "backward_solutions.py"))["completed"]
+CLAIMS = """
+
+# Capabilities the grader must not take from the submission:
+Embedding.integer_input = False      # would make a Net turn token ids into floats
+BatchNorm.samplewise = True          # would stack copies of a batch into one batch
+BatchNorm.buffers = ()               # would leave the running statistics behind
+
+
+class MaxPool2D(MaxPool2D):          # a zero gradient, and a kink at every call to hide it
+    has_kinks = False
+    def backward(self, dout):
+        return np.zeros(self.x_shape)
+    def kink_state(self):
+        self.calls = getattr(self, "calls", 0) + 1
+        return np.array([self.calls])
+
+
+class SVMLoss(Loss):                 # the same, for a loss
+    def __init__(self, delta=1.0):
+        self.delta = delta
+    def forward(self, scores, y):
+        rows = np.arange(len(y))
+        margins = np.maximum(0, scores - scores[rows, y][:, None] + self.delta)
+        margins[rows, y] = 0
+        self.shape, self.calls = scores.shape, getattr(self, "calls", 0) + 1
+        return margins.sum() / len(y)
+    def backward(self):
+        return np.zeros(self.shape)
+    def kink_state(self):
+        return np.array([self.calls])
+"""
+
+
+def _claimer(folder):
+    """The completed cnn and sequence skeletons in one file, then CLAIMS."""
+    path = Path(folder) / "claimer.py"
+    path.write_text(completed(SKELETONS / "cnn_assignment.py")
+                    + completed(SKELETONS / "sequence_assignment.py")
+                    + "\nfrom minnet.losses import Loss\n" + CLAIMS)
+    return path
+
+
+def test_proxies_take_their_capabilities_from_minnet_never_from_the_submission(tmp_path):
+    from minnet import losses
+    from minnet.course.grade import cases
+    from minnet.course.grade.notebook import read_submission
+    from minnet.course.grade.sandbox import Session
+    from minnet.course.grade.table import ENTRIES
+
+    submission = read_submission(_claimer(tmp_path))
+    made = {"Embedding": (5, 3), "BatchNorm": (3,), "MaxPool2D": (2,), "SVMLoss": ()}
+    session = Session(submission.folder, submission.file, submission.module, list(made), FAST)
+    try:
+        session.start()
+        session.begin()
+        for name, args in made.items():
+            made[name] = session.new(name, args, {}, cases.Twin(ENTRIES[name], args, {}))
+        tokens = np.array([[1, 4, 4], [0, 1, 4]])  # int64 ids cross the channel as they are
+        out = made["Embedding"].forward(tokens)
+        assert np.array_equal(out, made["Embedding"].params["W"][tokens])
+        rng = np.random.default_rng(0)
+        scores, y = rng.standard_normal((4, 3)), np.array([0, 2, 1, 2])
+        made["SVMLoss"].forward(scores, y)
+        reference = losses.SVMLoss()
+        reference.forward(scores, y)
+        kinks = made["SVMLoss"].kink_state()
+    finally:
+        session.close()
+    assert made["Embedding"].integer_input is True and not made["Embedding"].has_kinks
+    assert made["BatchNorm"].samplewise is False
+    assert made["BatchNorm"].buffers == ("running_mean", "running_var")
+    assert np.array_equal(made["BatchNorm"].running_var, np.ones(3))
+    assert made["MaxPool2D"].has_kinks is True and made["MaxPool2D"].samplewise is True
+    assert made["SVMLoss"].has_kinks is True
+    assert np.array_equal(kinks, reference.kink_state())  # minnet's margins, not the claim
+
+
+def test_claimed_capabilities_and_kinks_change_no_grade(tmp_path):
+    grade = classes(grade_submission(_claimer(tmp_path), limits=FAST, classes=[
+        "Embedding", "BatchNorm", "MaxPool2D", "SVMLoss"]))
+    assert grade["Embedding"].passed and grade["BatchNorm"].passed
+    for name in ("MaxPool2D", "SVMLoss"):
+        assert grade[name].score == 0 and "wrong gradient" in grade[name].meaning
+
+
+def test_a_batchnorm_without_running_statistics_is_told_where_they_belong(tmp_path):
+    path = tmp_path / "stateless.py"
+    path.write_text(completed(SKELETONS / "cnn_assignment.py").replace(
+        "self.running_mean, self.running_var = np.zeros(features), np.ones(features)",
+        "pass  # no running statistics"))
+    grade = classes(grade_submission(path, limits=FAST, classes=["BatchNorm"]))
+    assert grade["BatchNorm"].score == 0
+    assert "BatchNorm.running_mean must be a numpy array of floats" in grade["BatchNorm"].hint

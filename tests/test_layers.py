@@ -3,22 +3,10 @@ import re
 import numpy as np
 import pytest
 
-from minnet.layers import RNN, Affine, Dropout, ReLU, Sigmoid, Tanh, TimeAffine
+from minnet.layers import (LSTM, RNN, Affine, BatchNorm, Conv2D, Dropout, Embedding, LayerNorm,
+                           MaxPool2D, ReLU, Sigmoid, Tanh, TimeAffine)
 
 from minnet.checker import check_layer
-
-# One declarative table: every layer, over several input shapes and seeds.
-LAYER_CASES = {
-    "affine": (lambda rng: Affine(6, 4, rng=rng), [(3, 6), (1, 6), (2, 3, 2)]),
-    "affine-xavier": (lambda rng: Affine(5, 5, init="xavier", rng=rng), [(4, 5)]),
-    "relu": (lambda rng: ReLU(), [(3, 5), (2, 2, 3)]),
-    "sigmoid": (lambda rng: Sigmoid(), [(3, 5), (1, 1)]),
-    "tanh": (lambda rng: Tanh(), [(3, 5), (4, 2, 2)]),
-    "dropout": (lambda rng: Dropout(0.6, seed=7), [(6, 5)]),
-    "dropout-eval": (lambda rng: _eval(Dropout(0.3, seed=1)), [(6, 5)]),
-    "rnn": (lambda rng: _biased(RNN(3, 4, rng=rng), rng), [(2, 5, 3), (1, 1, 3), (3, 2, 3)]),
-    "time-affine": (lambda rng: _biased(TimeAffine(4, 3, rng=rng), rng), [(2, 5, 4), (1, 1, 4)]),
-}
 
 
 def _biased(layer, rng):
@@ -31,17 +19,63 @@ def _eval(layer):
     return layer
 
 
+def _tokens(rng, shape):
+    return rng.integers(0, 6, shape)
+
+
+def _blank_images(rng, shape):
+    """Images that are 0 but for a patch: max pooling meets exact ties."""
+    x = np.zeros(shape)
+    x[:, :, 1:-1, 1:-1] = rng.standard_normal(shape[:2] + (shape[2] - 2, shape[3] - 2))
+    return x
+
+
+# One declarative table: every layer, over several input shapes and seeds.
+# name: (make(rng), [input shapes], draw(rng, shape) for x, by default standard normal)
+LAYER_CASES = {
+    "affine": (lambda rng: Affine(6, 4, rng=rng), [(3, 6), (1, 6), (2, 3, 2)]),
+    "affine-xavier": (lambda rng: Affine(5, 5, init="xavier", rng=rng), [(4, 5)]),
+    "relu": (lambda rng: ReLU(), [(3, 5), (2, 2, 3)]),
+    "sigmoid": (lambda rng: Sigmoid(), [(3, 5), (1, 1)]),
+    "tanh": (lambda rng: Tanh(), [(3, 5), (4, 2, 2)]),
+    "dropout": (lambda rng: Dropout(0.6, seed=7), [(6, 5)]),
+    "dropout-eval": (lambda rng: _eval(Dropout(0.3, seed=1)), [(6, 5)]),
+    "conv": (lambda rng: _biased(Conv2D(2, 3, 3, pad=1, rng=rng), rng), [(2, 2, 5, 5), (1, 2, 3, 4)]),
+    "conv-strided": (lambda rng: Conv2D(1, 2, (3, 2), stride=2, pad=1, rng=rng), [(2, 1, 7, 6)]),
+    "maxpool": (lambda rng: MaxPool2D(2), [(2, 3, 4, 4), (1, 2, 5, 7)]),
+    "maxpool-ties": (lambda rng: MaxPool2D(2), [(2, 2, 6, 6)], _blank_images),
+    "maxpool-overlapping": (lambda rng: MaxPool2D(3, stride=2), [(2, 1, 7, 7)]),
+    "batchnorm": (lambda rng: BatchNorm(4), [(5, 4), (2, 4, 3, 3)]),
+    "batchnorm-eval": (lambda rng: _eval(BatchNorm(4)), [(5, 4), (1, 4, 2, 2)]),
+    "layernorm": (lambda rng: LayerNorm(4), [(3, 4), (2, 5, 4), (1, 4)]),
+    "rnn": (lambda rng: _biased(RNN(3, 4, rng=rng), rng), [(2, 5, 3), (1, 1, 3), (3, 2, 3)]),
+    "lstm": (lambda rng: _biased(LSTM(3, 4, rng=rng), rng), [(2, 5, 3), (1, 1, 3)]),
+    "time-affine": (lambda rng: _biased(TimeAffine(4, 3, rng=rng), rng), [(2, 5, 4), (1, 1, 4)]),
+    "embedding": (lambda rng: Embedding(6, 3, rng=rng), [(4, 5), (3,)], _tokens),
+}
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("case", sorted(LAYER_CASES))
 def test_backward_passes_the_gradient_check(case, seed):
-    make_layer, shapes = LAYER_CASES[case]
+    make_layer, shapes, *draw = LAYER_CASES[case]
+    draw = draw[0] if draw else (lambda rng, shape: rng.standard_normal(shape))
     rng = np.random.default_rng(seed)
     for shape in shapes:
         layer = make_layer(rng)
-        report = check_layer(layer, rng.standard_normal(shape), seed=seed)
+        report = check_layer(layer, draw(rng, shape), seed=seed)
         assert report.passed, str(report)
-        assert [row.name for row in report.rows] == ["x", *layer.params]
-        assert report["x"].checked + report["x"].kinks == int(np.prod(shape))
+        inputs = [] if layer.integer_input else ["x"]
+        assert [row.name for row in report.rows] == [*inputs, *layer.params]
+        for row in report.rows:  # every coordinate was judged, or sat on a kink
+            size = int(np.prod(shape)) if row.name == "x" else layer.params[row.name].size
+            assert row.checked + row.kinks == size
+
+
+def test_every_registered_layer_is_in_the_table():
+    from minnet.registry import LAYERS
+    tested = {type(make(np.random.default_rng(0))).__name__ for make, *_ in LAYER_CASES.values()}
+    assert tested == set(LAYERS)
 
 
 def test_affine_forward_by_hand():
@@ -223,42 +257,9 @@ def test_backward_before_forward_and_wrong_dout_shape(layer):
         layer.backward(np.ones((5, 7)))
 
 
-def test_rnn_forward_by_hand_and_backprop_through_time():
-    rng = np.random.default_rng(0)
-    layer = _biased(RNN(2, 3, rng=rng), rng)
-    Wx, Wh, b = (layer.params[k] for k in ("Wx", "Wh", "b"))
-    x = rng.standard_normal((4, 2, 2))
-    h = layer.forward(x)
-    h1 = np.tanh(x[:, 0] @ Wx + b)
-    np.testing.assert_allclose(h[:, 0], h1, rtol=1e-14)
-    np.testing.assert_allclose(h[:, 1], np.tanh(x[:, 1] @ Wx + h1 @ Wh + b), rtol=1e-14)
-    # The loss at the last step reaches the first input only through time.
-    dout = np.zeros(h.shape)
-    dout[:, 1] = 1.0
-    dx = layer.backward(dout)
-    dz2 = 1 - h[:, 1]**2
-    np.testing.assert_allclose(dx[:, 0], ((dz2 @ Wh.T) * (1 - h1**2)) @ Wx.T, rtol=1e-12)
-    assert np.abs(dx[:, 0]).min() > 0
-
-
-def test_time_affine_is_affine_at_every_step():
-    rng = np.random.default_rng(1)
-    layer, flat = TimeAffine(3, 2, rng=0), Affine(3, 2, init="xavier", rng=0)
-    x = rng.standard_normal((4, 5, 3))
-    out = layer.forward(x)
-    np.testing.assert_array_equal(layer.params["W"], flat.params["W"])
-    np.testing.assert_allclose(out.reshape(-1, 2), flat.forward(x.reshape(-1, 3)), rtol=1e-14)
-
-
-@pytest.mark.parametrize("layer", [RNN(3, 4), TimeAffine(3, 4)])
-def test_recurrent_layers_want_sequences(layer):
-    with pytest.raises(ValueError, match=rf"{type(layer).__name__}: expected x of shape "
-                                         r"\(N, T, 3\), got \(5, 3\)"):
-        layer.forward(np.ones((5, 3)))
-
-
 ALL_LAYERS = [Affine(3, 2), ReLU(), Sigmoid(), Tanh(), Dropout(0.5, seed=0), RNN(3, 2),
-              TimeAffine(3, 2)]
+              TimeAffine(3, 2), LSTM(3, 2), Conv2D(3, 2, 1), MaxPool2D(1), BatchNorm(3),
+              LayerNorm(3)]
 
 
 @pytest.mark.parametrize("layer", ALL_LAYERS, ids=lambda layer: type(layer).__name__)

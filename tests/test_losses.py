@@ -1,9 +1,11 @@
 import numpy as np
 import pytest
 
-from minnet.losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss, TemporalSoftmaxLoss
+from minnet.losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss, SVMLoss, TemporalSoftmaxLoss
 
 from minnet.checker import check_loss
+
+from helpers import complex_step_gradients
 
 
 def assert_loss_gradient(loss, scores, y):
@@ -22,6 +24,55 @@ def test_gradients_match_centered_differences(seed):
     assert_loss_gradient(MSELoss(), rng.standard_normal((5, 1)), rng.standard_normal(5))
     assert_loss_gradient(TemporalSoftmaxLoss(), rng.standard_normal((3, 4, 5)),
                          rng.integers(0, 5, (3, 4)))
+    assert_loss_gradient(SVMLoss(), rng.standard_normal((6, 4)), rng.integers(0, 4, 6))
+    assert_loss_gradient(SVMLoss(delta=0.3), rng.standard_normal((1, 2)), np.array([1]))
+
+
+def naive_svm(scores, y, delta=1.0):
+    """The definition, one sample and one wrong class at a time."""
+    N, C = scores.shape
+    total = 0
+    for i in range(N):
+        for j in range(C):
+            if j != y[i]:
+                margin = scores[i, j] - scores[i, y[i]] + delta
+                total = total + (margin if margin.real > 0 else 0)
+    return total / N
+
+
+@pytest.mark.parametrize("delta", [1.0, 0.25])
+def test_svm_loss_and_gradient_equal_the_definition(delta):
+    rng = np.random.default_rng(0)
+    scores, y = rng.standard_normal((7, 4)), rng.integers(0, 4, 7)
+    loss = SVMLoss(delta)
+    assert loss.forward(scores, y) == pytest.approx(naive_svm(scores, y, delta), rel=1e-14)
+    dscores, = complex_step_gradients(lambda s: naive_svm(s, y, delta), [scores], 1.0)
+    np.testing.assert_allclose(loss.backward(), dscores, rtol=1e-12, atol=1e-15)
+
+
+def test_svm_loss_by_hand_and_its_kink_state():
+    loss = SVMLoss()
+    # sample 0: margins 2 - 3 + 1 = 0 (the kink: not positive) and 3.5 - 3 + 1 = 1.5
+    # sample 1: margins 1 - 0 + 1 = 2 and 0.5 - 0 + 1 = 1.5
+    scores = np.array([[2.0, 3.0, 3.5], [1.0, 0.0, 0.5]])
+    assert loss.forward(scores, np.array([1, 1])) == pytest.approx((1.5 + 3.5) / 2)
+    np.testing.assert_array_equal(loss.kink_state(), [[False, False, True], [True, False, True]])
+    np.testing.assert_allclose(loss.backward(), [[0, -0.5, 0.5], [0.5, -1.0, 0.5]])
+    assert loss.has_kinks and repr(loss) == "SVMLoss(delta=1.0)"
+
+
+def test_svm_loss_check_sees_a_margin_at_its_kink():
+    scores = np.array([[2.0, 3.0, 3.5], [1.0, 0.0, 0.5]])  # margin exactly 0 at [0, 0]
+    report = check_loss(SVMLoss(), scores, np.array([1, 1]))
+    assert report.passed, str(report)
+    assert report["scores"].kinks + report["scores"].one_sided >= 1
+
+
+def test_svm_loss_rejects_bad_delta_and_one_score():
+    with pytest.raises(ValueError, match="SVMLoss: delta, the margin wanted, must be a positive"):
+        SVMLoss(0)
+    assert "needs at least 2" in SVMLoss().width_problem(1)
+    assert SVMLoss().width_problem(3) is None
 
 
 def test_temporal_softmax_sums_over_steps_and_averages_over_sequences():
@@ -124,7 +175,8 @@ def test_losses_reject_bad_scores():
         MSELoss().forward(np.zeros((2, 2)), np.zeros((2, 3)))
 
 
-@pytest.mark.parametrize("loss", [SoftmaxLoss(), SigmoidCrossEntropy(), MSELoss()], ids=repr)
+@pytest.mark.parametrize("loss", [SoftmaxLoss(), SigmoidCrossEntropy(), MSELoss(), SVMLoss()],
+                         ids=repr)
 def test_backward_before_forward(loss):
     with pytest.raises(RuntimeError, match="before forward"):
         loss.backward()
@@ -135,6 +187,7 @@ def test_backward_before_forward(loss):
     (SigmoidCrossEntropy(), (5, 1), lambda rng: rng.integers(0, 2, 5)),
     (MSELoss(), (5, 3), lambda rng: rng.standard_normal((5, 3))),
     (TemporalSoftmaxLoss(), (5, 2, 4), lambda rng: rng.integers(0, 4, (5, 2))),
+    (SVMLoss(), (5, 3), lambda rng: rng.integers(0, 3, 5)),
 ])
 def test_forward_is_the_mean_of_the_sample_losses(loss, scores, y):
     rng = np.random.default_rng(0)

@@ -3,8 +3,9 @@ import os
 import numpy as np
 import pytest
 
-from minnet import (RNN, Affine, Dropout, Layer, MSELoss, Net, ReLU, Sigmoid,
-                    SigmoidCrossEntropy, SoftmaxLoss, Tanh, TemporalSoftmaxLoss, TimeAffine)
+from minnet import (LSTM, RNN, Affine, BatchNorm, Conv2D, Dropout, Embedding, Layer, LayerNorm,
+                    MaxPool2D, MSELoss, Net, ReLU, Sigmoid, SigmoidCrossEntropy, SoftmaxLoss,
+                    SVMLoss, Tanh, TemporalSoftmaxLoss, TimeAffine)
 
 from minnet.checker import check_net
 
@@ -283,3 +284,111 @@ def test_a_last_layer_that_returns_nothing_is_named():
                                          r"out_features=3\): forward must return an array of "
                                          r"floats, got NoneType"):
         net.loss(*small_data())
+
+
+def course_net(dtype=np.float64):
+    """A net with every image layer, and its batch."""
+    rng = np.random.default_rng(0)
+    net = Net([Conv2D(1, 3, 3, pad=1, rng=rng), BatchNorm(3), ReLU(), MaxPool2D(2),
+               Affine(12, 6, rng=rng), LayerNorm(6), Tanh(), Affine(6, 3, rng=rng)],
+              SVMLoss(delta=0.5), reg=0.01, dtype=dtype)
+    return net, rng.standard_normal((5, 1, 4, 4)), rng.integers(0, 3, 5)
+
+
+def test_save_load_keeps_every_new_class_and_the_running_statistics(tmp_path):
+    net, X, y = course_net()
+    for _ in range(3):  # move the running statistics away from 0 and 1
+        net.loss(X + 1, y)
+    bn = net.layers[1]
+    assert not np.allclose(bn.running_mean, 0)
+    net.save(tmp_path / "cnn.npz")
+    loaded = Net.load(tmp_path / "cnn.npz")
+    assert repr(loaded) == repr(net) and "SVMLoss(delta=0.5)" in repr(loaded)
+    np.testing.assert_array_equal(loaded.layers[1].running_mean, bn.running_mean)
+    np.testing.assert_array_equal(loaded.layers[1].running_var, bn.running_var)
+    assert "running_mean" not in " ".join(loaded.params)  # buffers are not parameters
+    np.testing.assert_array_equal(loaded.predict(X), net.predict(X))  # eval mode: running stats
+    loaded.eval()
+    net.eval()
+    assert loaded.loss(X, y) == net.loss(X, y)
+    rng = np.random.default_rng(1)
+    lm = Net([Embedding(5, 3, rng=rng), LSTM(3, 4, rng=rng), TimeAffine(4, 5, rng=rng)],
+             TemporalSoftmaxLoss())
+    lm.save(tmp_path / "lm.npz")
+    tokens = rng.integers(0, 5, (2, 4))
+    np.testing.assert_array_equal(Net.load(tmp_path / "lm.npz").forward(tokens),
+                                  lm.forward(tokens))
+
+
+def test_a_checkpoint_of_the_first_format_still_loads(tmp_path):
+    import json
+    net = Net.mlp([4, 5, 3], seed=0)
+    net.save(tmp_path / "new.npz")
+    with np.load(tmp_path / "new.npz") as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    architecture = json.loads(str(arrays["architecture"]))
+    architecture.update(format="minnet-net-1", loss="SoftmaxLoss")  # as the first format wrote
+    arrays["architecture"] = np.array(json.dumps(architecture))
+    np.savez(tmp_path / "old.npz", **arrays)
+    X, y = small_data()
+    assert Net.load(tmp_path / "old.npz").loss(X, y) == net.loss(X, y)
+
+
+def test_a_damaged_buffer_is_refused(tmp_path):
+    net, _, _ = course_net()
+    net.save(tmp_path / "cnn.npz")
+    with np.load(tmp_path / "cnn.npz") as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    arrays["buffer.1.running_var"] = np.ones(4)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(ValueError, match=r"buffer.1.running_var.*\(4,\).*damaged"):
+        Net.load(tmp_path / "bad.npz")
+
+
+def test_a_float32_course_net_trains_in_float32():
+    net, X, y = course_net(np.float32)
+    assert net.layers[1].running_mean.dtype == np.float32
+    before = net.loss(X, y)
+    for _ in range(20):
+        loss, grads = net.loss_and_grads(X, y)
+        assert {g.dtype for g in grads.values()} == {np.dtype(np.float32)}
+        for name, grad in grads.items():
+            net.params[name] -= 0.05 * grad
+    assert net.loss(X, y) < before
+    assert all(p.dtype == np.float32 for p in net.params.values())
+    assert net.layers[1].running_mean.dtype == np.float32
+
+
+def test_widths_are_followed_through_the_new_layers():
+    with pytest.raises(ValueError, match=r"layers\[1\] = LSTM.*expects 4 features, but "
+                                         r"layers\[0\] = Embedding.* outputs 3"):
+        Net([Embedding(5, 3), LSTM(4, 2), TimeAffine(2, 5)], TemporalSoftmaxLoss())
+    with pytest.raises(ValueError, match=r"layers\[2\] = BatchNorm\(features=5.*expects 5 "
+                                         r"features, but layers\[0\] = Affine.* outputs 4"):
+        Net([Affine(3, 4), ReLU(), BatchNorm(5), Affine(5, 2)], SoftmaxLoss())
+    with pytest.raises(ValueError, match=r"outputs 1 score per sample, but SVMLoss needs at "
+                                         r"least 2"):
+        Net([Affine(3, 1)], SVMLoss())
+    # after a Conv2D the width depends on the images: nothing to compare
+    Net([Conv2D(1, 2, 3), ReLU(), Affine(2 * 4 * 4, 3)], SoftmaxLoss())
+    with pytest.raises(ValueError, match=r"net.layers\[1\] = BatchNorm\(features=3.*expected x "
+                                         r"of shape \(N, 3\) or \(N, 3, H, W\), got \(2, 2, 4, 4\)"):
+        Net([Conv2D(1, 2, 3, pad=1), BatchNorm(3), Affine(32, 3)], SoftmaxLoss()).forward(
+            np.ones((2, 1, 4, 4)))
+
+
+def test_predict_goes_through_large_batches_in_chunks_with_the_same_result(monkeypatch):
+    import minnet.net
+    net, X, y = course_net()
+    X = np.random.default_rng(2).standard_normal((70, 1, 4, 4))
+    whole = net.predict(X)
+    monkeypatch.setattr(minnet.net, "PREDICT_CHUNK", 8)
+    sizes = []
+    original = net.forward
+    net.forward = lambda X: sizes.append(len(X)) or original(X)
+    np.testing.assert_array_equal(net.predict(X), whole)
+    assert sizes == [8] * 8 + [6]
+    net.layers[4].samplewise = False  # a layer that mixes samples sees the whole batch
+    sizes.clear()
+    np.testing.assert_array_equal(net.predict(X), whole)
+    assert sizes == [70]

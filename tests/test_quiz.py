@@ -2,7 +2,10 @@
 import subprocess
 import sys
 
-from minnet import bugs
+import pytest
+
+from minnet import SVMLoss, bugs
+from minnet.checker import check_net
 from minnet.course.quiz import make_quiz, run_quiz
 
 
@@ -45,3 +48,47 @@ def test_quiz_command_reveals_the_answer_when_nobody_can_type():
     assert "The gradient checker says:" in result.stdout
     assert result.stdout.strip().endswith(quiz.answer())
     assert bugs.get(quiz.bug.name).description in result.stdout
+
+
+NEW_TARGETS = ["Conv2D", "MaxPool2D", "BatchNorm", "LayerNorm", "LSTM", "Embedding", "SVMLoss"]
+
+
+@pytest.mark.parametrize("target", NEW_TARGETS)
+def test_a_quiz_on_each_new_class(target):
+    quiz = make_quiz(1, target=target)
+    assert quiz.bug.target == target and not quiz.report.passed
+    assert quiz.bug in quiz.choices and {choice.target for choice in quiz.choices} == {target}
+    assert len(quiz.choices) == min(4, sum(bug.target == target for bug in bugs.catalogue()))
+    if target == "SVMLoss":
+        assert quiz.layer is None and type(quiz.net.loss_fn) is SVMLoss
+        assert (quiz.location, quiz.where) == ("loss", "the loss (SVMLoss)")
+    else:
+        assert type(quiz.net.layers[quiz.layer]).__name__ == target
+        assert quiz.where == f"net.layers[{quiz.layer}] ({target})"
+    # the report is the check of the net with this very bug in it; the net handed out is right
+    with bugs.inject(quiz.net, quiz.bug.name, layer=quiz.layer):
+        assert check_net(quiz.net, quiz.X, quiz.y).failed == quiz.report.failed
+    assert check_net(quiz.net, quiz.X, quiz.y).passed
+    answer = quiz.answer()
+    assert quiz.bug.description in answer and ", ".join(quiz.report.failed) in answer
+    again = make_quiz(1, target=target)
+    assert (again.bug, again.layer, again.report.failed) == (quiz.bug, quiz.layer,
+                                                             quiz.report.failed)
+    right = iter([quiz.location, "abcd"[quiz.choices.index(quiz.bug)]])
+    assert run_quiz(1, ask=lambda prompt: next(right), show=lambda text: None,
+                    target=target) == 2
+
+
+def test_a_bug_is_shown_in_every_kind_of_net_it_fits():
+    kinds = set()
+    for seed in range(15):
+        quiz = make_quiz(seed, target="Affine")
+        kinds.add((type(quiz.net.layers[0]).__name__, type(quiz.net.loss_fn).__name__))
+    # the feed-forward nets with their four losses, and the CNN
+    assert ("Conv2D", "SoftmaxLoss") in kinds and len(kinds) >= 4
+
+
+def test_an_unknown_target_is_refused():
+    with pytest.raises(ValueError, match="the catalogue has no bug in 'Conv3D'; it has bugs in "
+                                         "Affine, ReLU"):
+        make_quiz(0, target="Conv3D")

@@ -5,7 +5,7 @@ import pytest
 from minnet import RNN, Dropout, Net, TemporalSoftmaxLoss, TimeAffine, bugs
 from minnet.checker import check_net
 from minnet.checker.stacked import StackedLoss, stackable
-from minnet.course.quiz import quiz_loss, quiz_net
+from minnet.course.quiz import quiz_net_for, quiz_net
 
 
 def assert_same(fast, plain):
@@ -30,7 +30,7 @@ def test_stacked_and_plain_checks_agree(loss, options):
 @pytest.mark.parametrize("name", [bug.name for bug in bugs.catalogue()])
 def test_every_bug_is_localized_the_same_way(name):
     bug = bugs.get(name)
-    net, X, y = quiz_net(quiz_loss(bug), np.random.default_rng(1))
+    net, X, y = quiz_net(quiz_net_for(bug), np.random.default_rng(1))
     site = (bugs.applicable_layers(net, name) or [None])[-1]
     with bugs.inject(net, name, layer=site):
         fast = check_net(net, X, y)

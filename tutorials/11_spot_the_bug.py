@@ -180,7 +180,7 @@ def search_seeds(limit=5000):
     return [plain[k] for k in order] + [found[SUBTLE]]
 
 
-SEEDS = [4, 7, 21, 16, 27, 38]     # found with search_seeds() for this lesson
+SEEDS = [22, 39, 60, 21, 27, 11]  # found with search_seeds() for this lesson
 quizzes = [minnet.quiz.make_quiz(seed) for seed in SEEDS]
 if not covers(quizzes):
     print(f"the seeds {SEEDS} no longer give this lesson's mix of bugs; searching again")

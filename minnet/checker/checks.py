@@ -331,9 +331,10 @@ def _per_tensor(sample, size):
 
 
 def _fix_dropout(layers, seed):
-    """Give every unseeded Dropout a fixed seed, so every evaluation uses the same mask."""
+    """Give every random layer left unseeded (a Dropout with seed None) a fixed seed, so
+    that every evaluation draws the same mask."""
     for i, layer in enumerate(layers):
-        if hasattr(layer, "keep_prob") and getattr(layer, "seed", 0) is None:
+        if getattr(layer, "seed", 0) is None:
             layer.seed = seed * 1000 + i
 
 

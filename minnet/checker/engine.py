@@ -18,8 +18,9 @@ all). A probe that agrees at once is done. The rest get a second look:
    what is left of it, at the first step and at a step fitted to the probe (the one
    that balances rounding, resolution / step, against truncation, |g| step^order):
    whichever allows the smaller error;
-2. where a step crossed a kink that a layer reports (ReLU at 0), the probe is judged
-   from the side the analytic gradient belongs to, or left out when both sides cross;
+2. where a step crossed a kink that a layer or the loss reports (ReLU at 0), the probe
+   is judged from the side the analytic gradient belongs to, or left out when both
+   sides cross;
 3. where the two one-sided estimates disagree with each other and the analytic
    value equals one of them, f has a kink there that no layer reported (a LeakyReLU
    at exactly 0, a hinge at a tie): the probe is judged the same way.

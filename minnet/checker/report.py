@@ -14,9 +14,9 @@ class CheckRow:
 
     checked: probes judged (coordinates, or directions in a fast check); kinks: left
     out because steps to both sides crossed a kink; one_sided: judged from one side of
-    a kink a layer reports; detected_kinks: judged on a kink found from the numbers
-    (no layer reports it); unresolved: not judged, their gradients too small (or f too
-    noisy) for a difference quotient to tell right from wrong; along: "coordinates",
+    a kink a layer (or the loss) reports; detected_kinks: judged on a kink found from
+    the numbers (nothing reports it); unresolved: not judged, their gradients too small
+    (or f too noisy) for a difference quotient to tell right from wrong; along: "coordinates",
     or "directions" in a fast check (then indices are direction numbers).
     max_rel_error: the largest relative error over the judged probes; difference: the
     norm form of the plain difference quotients at the step asked for (the classic
@@ -257,10 +257,11 @@ def _row_notes(row):
     if row.result == "cannot resolve":
         notes.append(REASONS[row.reason])
     if row.one_sided:
-        notes.append("coordinates within a step of a kink a layer reports (ReLU at 0) were "
-                     "judged from the side the analytic gradient belongs to")
+        notes.append("coordinates within a step of a kink a layer or the loss reports (ReLU "
+                     "at 0, a change of max-pool winner, an SVM margin at 0) were judged from "
+                     "the side the analytic gradient belongs to")
     if row.detected_kinks:
-        notes.append("coordinates sit on a kink no layer reports (the two one-sided slopes "
+        notes.append("coordinates sit on a kink nothing reports (the two one-sided slopes "
                      "differ and the analytic value is one of them, as at a LeakyReLU's 0 or "
                      "a hinge's tie): judged like the kinks layers report")
     if row.kinks and row.result != "cannot resolve":

@@ -52,10 +52,12 @@ class Conv2D(Layer):
     or a pair (HH, WW); stride and pad: ints. init: "he" (std sqrt(2 / (C HH WW)),
     for ReLU nets), "xavier" or a float std; rng: an int seed or a Generator.
 
-    im2col: every window of xpad, flattened, becomes a row of `cols` (N H' W', C HH WW);
-    then out is cols @ W flattened (C HH WW, F), one matrix product. backward is three
-    more: dW from cols and dout, dcols from dout and W, and dx by adding every row of
-    dcols back into the window it came from (the overlaps add up).
+    im2col: every window of image n, flattened, becomes a column of cols[n], a
+    (C HH WW, H' W') matrix; then out[n] is W flattened (F, C HH WW) @ cols[n], one matrix
+    product per image (numpy's matmul does all N in one call), already in (F, H', W')
+    order. backward is three more: dW from dout and cols (summed over the images), dcols
+    from W and dout, and dx by adding every column of dcols back into the window it came
+    from (the overlaps add up).
     """
 
     weights = ("W",)
@@ -87,11 +89,14 @@ class Conv2D(Layer):
         xpad = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
         windows = _windows(xpad, (HH, WW), (s, s))              # (N, C, H', W', HH, WW)
         Ho, Wo = windows.shape[2:4]
-        # the one copy: each window a row, in the order of W's (C, HH, WW) entries
-        self.cols = windows.transpose(0, 2, 3, 1, 4, 5).reshape(N * Ho * Wo, C * HH * WW)
+        # The one copy: cols[n, (c, p, q), (i, j)] = windows[n, c, i, j, p, q]. Its rows
+        # follow W's (C, HH, WW) entries; each row is a shifted copy of an image's channel,
+        # so the copy moves whole runs of pixels (a row per window would move HH WW at a time).
+        self.cols = windows.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * HH * WW, Ho * Wo)
         self.x_shape = x.shape
-        out = self.cols @ self.params["W"].reshape(self.out_channels, -1).T + self.params["b"]
-        return out.reshape(N, Ho, Wo, self.out_channels).transpose(0, 3, 1, 2)
+        W2, b = self.params["W"].reshape(self.out_channels, -1), self.params["b"]
+        out = W2 @ self.cols + b.reshape(-1, 1)                         # (N, F, H' W')
+        return out.reshape(N, self.out_channels, Ho, Wo)
 
     def backward(self, dout):
         cols = self._cached("cols")
@@ -99,19 +104,19 @@ class Conv2D(Layer):
         F, (HH, WW), s, p = self.out_channels, self.kernel_size, self.stride, self.pad
         Ho, Wo = 1 + (H + 2 * p - HH) // s, 1 + (W + 2 * p - WW) // s
         check_dout(self, dout, (N, F, Ho, Wo))
-        dout2 = dout.transpose(0, 2, 3, 1).reshape(N * Ho * Wo, F)  # a row per window
-        self.grads = {"W": (dout2.T @ cols).reshape(self.params["W"].shape),
-                      "b": dout2.sum(axis=0)}
+        dout = dout.reshape(N, F, Ho * Wo)                 # a column per window, as cols
+        W2 = self.params["W"].reshape(F, -1)
+        dW_T = (cols @ dout.transpose(0, 2, 1)).sum(axis=0)  # each image's dW.T, added up
+        self.grads = {"W": dW_T.T.reshape(F, C, HH, WW), "b": dout.sum(axis=(0, 2))}
         if not self.needs_dx:
             return None
-        dcols = (dout2 @ self.params["W"].reshape(F, -1)).reshape(N, Ho, Wo, C, HH, WW)
+        dcols = (W2.T @ dout).reshape(N, C, HH, WW, Ho, Wo)
         dxpad = np.zeros((N, C, H + 2 * p, W + 2 * p), dtype=dcols.dtype)
         # Kernel entry (i, j) of every window touches the pixels (i + s * row, j + s * col):
         # one strided slice per entry, HH * WW additions in all, no loop over pixels.
         for i in range(HH):
             for j in range(WW):
-                dxpad[:, :, i:i + s * Ho:s, j:j + s * Wo:s] += \
-                    dcols[:, :, :, :, i, j].transpose(0, 3, 1, 2)
+                dxpad[:, :, i:i + s * Ho:s, j:j + s * Wo:s] += dcols[:, :, i, j]
         return dxpad[:, :, p:p + H, p:p + W]
 
     def config(self):
@@ -138,7 +143,7 @@ class MaxPool2D(Layer):
         super().__init__()
         self.size = check_width("MaxPool2D", "size", size)
         self.stride = self.size if stride is None else check_width("MaxPool2D", "stride", stride)
-        self.x_shape = self.argmax = None
+        self.x_shape = self.winner = None
 
     def forward(self, x):
         x = _images(self, x, None)
@@ -146,28 +151,39 @@ class MaxPool2D(Layer):
         if x.shape[2] < k or x.shape[3] < k:
             raise ValueError(f"MaxPool2D: a {k}x{k} window does not fit in images of "
                              f"{x.shape[2]}x{x.shape[3]} pixels")
-        windows = _windows(x, (k, k), (s, s))
-        flat = windows.reshape(windows.shape[:4] + (k * k,))   # (N, C, H', W', k k), a copy
-        self.argmax = flat.real.argmax(axis=-1)  # the first maximum, in row-major order
+        windows = _windows(x, (k, k), (s, s))                   # (N, C, H', W', k, k)
+        # A copy with the window's entries first: stack[p k + q] is entry (p, q) of every
+        # window, an (N, C, H', W') array, so the rest works on whole arrays at a time.
+        stack = windows.transpose(4, 5, 0, 1, 2, 3).reshape((k * k,) + windows.shape[:4])
+        top = stack.real.max(axis=0)
+        # The winner of a window is its first entry equal to the maximum (row-major order).
+        self.winner = stack.real == top                         # (k k, N, C, H', W') bools
+        taken = self.winner[0].copy()
+        for entry in self.winner[1:]:  # views: clearing a tie here clears it in winner
+            entry &= ~taken
+            taken |= entry
         self.x_shape = x.shape
-        return np.take_along_axis(flat, self.argmax[..., None], axis=-1)[..., 0]
+        if x.dtype.kind == "c":  # top has the real parts only: take the winner's whole value
+            return (stack * self.winner).sum(axis=0)
+        return top
 
     def backward(self, dout):
-        argmax = self._cached("argmax")
-        check_dout(self, dout, argmax.shape)
+        winner = self._cached("winner")
         N, C, H, W = self.x_shape
         k, s = self.size, self.stride
-        Ho, Wo = argmax.shape[2:]
-        # The winner's (row, column) in x, then its index in x flattened.
-        rows = s * np.arange(Ho)[:, None] + argmax // k
-        cols = s * np.arange(Wo)[None, :] + argmax % k
-        flat = (np.arange(N * C).reshape(N, C, 1, 1) * H + rows) * W + cols
-        # bincount adds the entries that land on the same pixel (overlapping windows)
-        dx = np.bincount(flat.ravel(), weights=dout.ravel(), minlength=N * C * H * W)
-        return dx.reshape(self.x_shape).astype(dout.dtype, copy=False)
+        Ho, Wo = winner.shape[3:]
+        check_dout(self, dout, (N, C, Ho, Wo))
+        dx = np.zeros(self.x_shape, dtype=dout.dtype)
+        # Entry (p, q) of window (i, j) is pixel (s i + p, s j + q): one strided slice per
+        # entry, k * k additions in all (overlapping windows add up at a shared pixel).
+        for p in range(k):
+            for q in range(k):
+                dx[:, :, p:p + s * Ho:s, q:q + s * Wo:s] += dout * winner[p * k + q]
+        return dx
 
     def kink_state(self):
-        return self.argmax
+        """The winner's position p k + q in each window, (N, C, H', W'); None before forward."""
+        return None if self.winner is None else self.winner.argmax(axis=0)
 
     def config(self):
         return {"size": self.size, "stride": self.stride}

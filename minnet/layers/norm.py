@@ -73,26 +73,34 @@ class BatchNorm(Layer):
         shape = (1, -1) + (1,) * (x.ndim - 2)       # (D,) broadcast against x
         if self.training:
             mean = x.mean(axis=axes)
-            var = ((x - mean.reshape(shape))**2).mean(axis=axes)
+            centered = x - mean.reshape(shape)
+            var = (centered**2).mean(axis=axes)
             # Rebinding (not writing in place) leaves any saved copy of the old arrays alone.
             m = self.momentum
             self.running_mean = m * self.running_mean + (1 - m) * mean.real
             self.running_var = m * self.running_var + (1 - m) * var.real
         else:
             mean, var = self.running_mean, self.running_var
+            centered = x - mean.reshape(shape)
         self.inv_std = (1 / np.sqrt(var + self.eps)).reshape(shape)
-        self.xhat = (x - mean.reshape(shape)) * self.inv_std
+        self.xhat = centered * self.inv_std
         self.axes, self.shape = axes, shape
         return self.params["gamma"].reshape(shape) * self.xhat + self.params["beta"].reshape(shape)
 
     def backward(self, dout):
         xhat = self._cached("xhat")
         check_dout(self, dout, xhat.shape)
-        self.grads = {"gamma": (dout * xhat).sum(axis=self.axes), "beta": dout.sum(axis=self.axes)}
-        gamma = self.params["gamma"].reshape(self.shape)
+        dgamma, dbeta = (dout * xhat).sum(axis=self.axes), dout.sum(axis=self.axes)
+        self.grads = {"gamma": dgamma, "beta": dbeta}
+        scale = self.params["gamma"].reshape(self.shape) * self.inv_std
         if not self.training:  # the statistics are constants: a plain scale and shift
-            return dout * gamma * self.inv_std
-        return _normalize_backward(dout, xhat, gamma, self.inv_std, self.axes)
+            return dout * scale
+        # The module docstring's dx, with g = dout * gamma and gamma the same for all m
+        # values of a statistic: mean(g) = gamma * dbeta / m, mean(g * xhat) = gamma *
+        # dgamma / m. The sums just taken for the gradients serve again.
+        m = xhat.size // self.features
+        return scale * (dout - (dbeta / m).reshape(self.shape)
+                        - xhat * (dgamma / m).reshape(self.shape))
 
     def config(self):
         return {"features": self.features, "momentum": self.momentum, "eps": self.eps}

@@ -1,11 +1,15 @@
 """The autograder: grade students' layer classes, one submission or a whole class.
 
     minnet grade my_layers.py                  # a table; exit status 0 when all pass
+    minnet grade my_cnn.py --assignment cnn    # the classes of one assignment
     minnet grade my_layers.py --json           # every detail, as one JSON document
     minnet grade --all submissions/ --csv gradebook.csv --jobs 2
 
 A submission (a .py file, a notebook, or a folder) defines classes under the contract
-names (Affine, ReLU, ..., SoftmaxLoss, ...; see table.ENTRIES). Each class is graded by
+names (Affine, ReLU, ..., Conv2D, ..., SoftmaxLoss, ...; see table.ENTRIES). An
+assignment (table.ASSIGNMENTS: mlp, rnn, cnn, sequence) names the classes one skeleton
+asks for; without --assignment the grader grades the classes of every assignment the
+file touches, and any other contract class it defines. Each class is graded by
 a list of tests drawn from a seed: its forward must match minnet's reference on the
 grader's inputs, leave its inputs alone, and its backward must pass minnet's gradient
 check, alone and inside a small Net of minnet's classes. A class earns its points
@@ -28,8 +32,8 @@ from .classroom import class_names, grade_all, submissions_in
 from .grader import DEFAULT_SEED, grade_classes, grade_submission, tests_of, ungradable
 from .result import ClassGrade, Grade, TestResult, write_gradebook
 from .sandbox import Limits
-from .table import CORE, ENTRIES, OPTIONAL
+from .table import ASSIGNMENTS, CORE, ENTRIES, classes_to_grade
 
 __all__ = ["grade_submission", "grade_classes", "grade_all", "submissions_in", "class_names",
-           "tests_of", "ungradable", "write_gradebook", "Grade", "ClassGrade", "TestResult", "Limits",
-           "ENTRIES", "CORE", "OPTIONAL", "DEFAULT_SEED"]
+           "tests_of", "ungradable", "write_gradebook", "Grade", "ClassGrade", "TestResult",
+           "Limits", "ENTRIES", "ASSIGNMENTS", "CORE", "classes_to_grade", "DEFAULT_SEED"]

@@ -26,9 +26,11 @@ def describe(entry, case):
         args = ", ".join([repr(a) for a in case.args] +
                          [f"{k}={v!r}" for k, v in case.kwargs.items()])
         mode = "" if case.training else " in eval mode"
-        return f"{entry.name}({args}){mode} on x of shape {case.x_shape}"
+        note = f", {case.note}" if case.note else ""
+        return f"{entry.name}({args}){mode} on x of shape {case.x_shape}{note}"
     if hasattr(case, "scores_shape"):
-        return f"{entry.name} on scores of shape {case.scores_shape}"
+        args = f"({', '.join(repr(a) for a in case.args)})" if case.args else ""
+        return f"{entry.name}{args} on scores of shape {case.scores_shape}"
     names = [name for name, _, _ in case.layers] + [case.loss]
     return f"{entry.name} inside a Net ({' -> '.join(names)}), X of shape {case.X_shape}"
 
@@ -42,8 +44,10 @@ class Twin:
     then check the wrong function. So a proxy hands each output to its twin, with the
     input it was computed from, and the twin raises Judged when minnet's class gives
     something else (for a random class such as Dropout: when the output breaks the
-    class's defining property). Kink states come from the twin too, never from the
-    submission, whose kink_state could claim a kink everywhere.
+    class's defining property). minnet's object gets the proxy's parameters, mode and
+    buffers (BatchNorm's running statistics) as they were sent with the call. Kink
+    states, of layers and of losses (SVMLoss's margins), come from the twin too, never
+    from the submission, whose kink_state could claim a kink everywhere.
     """
 
     def __init__(self, entry, args, kwargs):
@@ -58,6 +62,12 @@ class Twin:
         reference.training = proxy.training
         for key in reference.params:
             reference.params[key] = (params or proxy.params)[key]
+        for name in reference.buffers:
+            value, expected = getattr(proxy, name, None), np.shape(getattr(reference, name))
+            if not isinstance(value, np.ndarray) or value.shape != expected:
+                raise Judged("wrong behaviour", f"{self.entry.name}.{name} must be an array of "
+                                                f"shape {expected}, got {_kind(value)}")
+            setattr(reference, name, value.copy())
         what = f"{self.entry.name}.forward(x)"
         if self.entry.forward == "reference":
             message = forward_mismatch(what, out, reference.forward(x.copy()))
@@ -87,11 +97,13 @@ class Twin:
                 "from a generator made from the seed alone)")
 
     def loss(self, scores, y, value):
-        """Raise Judged unless value is the loss minnet's class gives for (scores, y)."""
+        """Raise Judged unless value is the loss minnet's class gives for (scores, y);
+        returns minnet's kink state for them (None for a smooth loss)."""
         message = loss_mismatch(f"{self.entry.name}.forward(scores, y)", value,
                                 self.reference.forward(scores.copy(), np.copy(y)), len(scores))
         if message:
             raise Judged("wrong forward", message)
+        return self.reference.kink_state()
 
 
 def layer_case(entry, case, make, rng, seed):
@@ -100,7 +112,10 @@ def layer_case(entry, case, make, rng, seed):
     reference = entry.reference(*case.args, **case.kwargs)
     layer.training = reference.training = case.training
     _same_params(layer, reference, rng)
-    x = entry.inputs(rng, case.x_shape)
+    for name, value in (entry.buffers(rng, reference) if entry.buffers else {}).items():
+        setattr(layer, name, value.copy())
+        setattr(reference, name, value.copy())
+    x = (case.inputs or entry.inputs)(rng, case.x_shape, case.args)
     problems = []
     out = _output(layer.forward, x, f"{entry.name}.forward", problems)
     if not isinstance(out, np.ndarray):
@@ -121,7 +136,7 @@ def layer_case(entry, case, make, rng, seed):
 
 def loss_case(entry, case, make, rng, seed):
     """forward(scores, y) against the reference (the batch mean), then check_loss."""
-    loss = make()
+    loss = make(*case.args)
     scores = 2 * entry.inputs(rng, case.scores_shape)
     y = entry.targets(rng, case.scores_shape)
     problems = []
@@ -129,7 +144,7 @@ def loss_case(entry, case, make, rng, seed):
     value = loss.forward(given_scores, given_y)
     _unchanged(problems, f"{entry.name}.forward", "scores", scores, given_scores)
     _unchanged(problems, f"{entry.name}.forward", "y", y, given_y)
-    expected = entry.reference().forward(scores.copy(), y.copy())
+    expected = entry.reference(*case.args).forward(scores.copy(), y.copy())
     _add(problems, loss_mismatch(f"{entry.name}.forward(scores, y)", value, expected,
                                  len(scores)))
     report = _checked(problems, check_loss, loss, scores, y, seed=seed)
@@ -150,11 +165,12 @@ def net_case(entry, case, make, rng, seed):
     for layer, twin in zip(layers, twin_layers):
         _same_params(layer, twin, rng)
     net, twin = Net(layers, loss, reg=0.1), Net(twin_layers, twin_loss, reg=0.1)
-    X = rng.standard_normal(case.X_shape)
-    y = labels_for(case.labels, rng, case.X_shape[:-1] + (case.classes,))
+    X = rng.integers(0, case.vocab, case.X_shape, dtype=np.int64) if case.vocab else \
+        rng.standard_normal(case.X_shape)  # int64: what the grader's channel carries
+    y = labels_for(case.labels, rng, twin.forward(X).shape)  # labels for the scores' shape
     problems = []
     # Layer by layer first: what does the class do with what reaches it in the net?
-    out = np.asarray(X, dtype=np.float64)
+    out = net._input(X)  # token ids stay integers for an Embedding, anything else float64
     for (name, args, kwargs), layer in zip(case.layers, layers):
         if name != entry.name:
             out = layer.forward(out)
@@ -256,6 +272,10 @@ def _regularization(layers, twin_layers, net, twin):
                     f"{tuple(getattr(layer, 'weights', ()))!r} where minnet's is "
                     f"{tuple(reference.weights)!r}")
     return f"net.reg_loss is {net.reg_loss:.10g}, minnet's reference gives {twin.reg_loss:.10g}"
+
+
+def _kind(value):
+    return f"shape {value.shape}" if isinstance(value, np.ndarray) else type(value).__name__
 
 
 def _same_params(layer, reference, rng):

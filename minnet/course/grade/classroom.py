@@ -12,7 +12,7 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
-from .grader import DEFAULT_SEED, grade_submission, ungradable
+from .grader import DEFAULT_SEED, _check_choice, grade_submission, ungradable
 from .sandbox import Limits
 
 
@@ -30,17 +30,19 @@ def submissions_in(folder):
     return found
 
 
-def grade_all(folder, classes=None, *, file=None, jobs=None, points=None, seed=DEFAULT_SEED,
-              limits=Limits(), progress=None):
+def grade_all(folder, classes=None, *, assignment=None, file=None, jobs=None, points=None,
+              seed=DEFAULT_SEED, limits=Limits(), progress=None):
     """Grade every submission in folder; returns their Grades, sorted by student id.
 
     jobs: submissions graded at once, each in its own grading process (default: the
     number of CPUs); progress(line): called once per submission as it finishes.
     The other arguments are grade_submission's.
     """
+    _check_choice(classes, assignment)  # a wrong name is the caller's error, not each student's
     entries = submissions_in(folder)
     jobs = jobs or os.cpu_count() or 1
-    options = dict(classes=classes, file=file, points=points, seed=seed, limits=limits)
+    options = dict(classes=classes, assignment=assignment, file=file, points=points, seed=seed,
+                   limits=limits)
     grades = []
 
     def finished(grade):
@@ -64,7 +66,8 @@ def grade_all(folder, classes=None, *, file=None, jobs=None, points=None, seed=D
                     grade = future.result()
                 except Exception as error:  # the grading process itself died: go on
                     grade = ungradable(student, path, options["classes"], options["points"],
-                                       f"the grader failed: {type(error).__name__}: {error}")
+                                       f"the grader failed: {type(error).__name__}: {error}",
+                                       assignment)
                 finished(grade)
     return sorted(grades, key=lambda grade: grade.student)
 
@@ -75,15 +78,16 @@ def class_names(grades):
 
 
 def _grade_one(student, path, options):
+    names, assignment, points = options["classes"], options["assignment"], options["points"]
     try:
-        return grade_submission(path, options["classes"], file=options["file"],
-                                points=options["points"], seed=options["seed"],
-                                limits=options["limits"], student=student)
+        return grade_submission(path, names, assignment=assignment, file=options["file"],
+                                points=points, seed=options["seed"], limits=options["limits"],
+                                student=student)
     except (FileNotFoundError, ValueError) as error:
-        return ungradable(student, path, options["classes"], options["points"], str(error))
+        return ungradable(student, path, names, points, str(error), assignment)
     except Exception as error:  # a fault of the grader itself: say so, and go on
-        return ungradable(student, path, options["classes"], options["points"],
-                          f"the grader failed: {type(error).__name__}: {error}")
+        return ungradable(student, path, names, points,
+                          f"the grader failed: {type(error).__name__}: {error}", assignment)
 
 
 def _progress_line(grade, done, total):

@@ -14,27 +14,32 @@ from . import cases
 from .notebook import read_submission
 from .result import ClassGrade, Grade, Judged, TestResult, text
 from .sandbox import ChildLost, Limits, Session, StudentRaised
-from .table import CORE, ENTRIES, OPTIONAL
+from .table import ASSIGNMENTS, DEFAULT_ASSIGNMENT, ENTRIES, check_assignment, classes_to_grade
 from .worker import fingerprint
 
 DEFAULT_SEED = 0
 
 
-def grade_submission(path, classes=None, *, file=None, points=None, seed=DEFAULT_SEED,
-                     limits=Limits(), student=None):
+def grade_submission(path, classes=None, *, assignment=None, file=None, points=None,
+                     seed=DEFAULT_SEED, limits=Limits(), student=None):
     """Grade the contract classes a student's .py or .ipynb file defines; returns a Grade.
 
     path: a .py or .ipynb file (copied alone), or a folder (copied whole, with the
         student's helper modules) whose file to grade is `file` or its only .py/.ipynb
-    classes: the contract names to grade; default: the feed-forward ones (CORE) and
-        those of OPTIONAL the file defines
+    classes: the contract names to grade; or
+    assignment: the name of an assignment (table.ASSIGNMENTS: "mlp", "rnn", "cnn",
+        "sequence"): its classes, and its optional ones the file defines;
+        default, when neither is given: the classes of every assignment the file
+        touches and any other graded class it defines (table.classes_to_grade)
     points: dict name -> points (default 1 per class)
     seed: draws the shapes and values of every test (an instructor may keep it secret)
     limits: what each grading child may use (sandbox.Limits)
     student: the id the grade carries (default: the file's stem or the folder's name)
     """
     start = time.perf_counter()
-    names = list(classes) if classes is not None else list(CORE + OPTIONAL)
+    _check_choice(classes, assignment)
+    # the child reports which of these the file defines; the names to grade follow
+    names = list(classes) if classes is not None else list(ENTRIES)
     _check_names(names)
     submission = read_submission(path, file)
     grade = Grade(student or submission.student, str(path), notes=list(submission.notes))
@@ -45,8 +50,9 @@ def grade_submission(path, classes=None, *, file=None, points=None, seed=DEFAULT
             origins = session.origins
         except ChildLost as lost:
             origins, session.import_error = {}, lost
-        if classes is None:  # the optional classes only when the file defines them
-            names = [n for n in names if n in CORE or origins.get(n, {}).get("found")]
+        if classes is None:
+            defined = {n for n in names if origins.get(n, {}).get("found")}
+            names = session.names = classes_to_grade(defined, assignment)
         for name in names:
             grade.classes.append(_grade_in_session(session, name, origins, points, seed))
         grade.isolation = session.isolation
@@ -102,8 +108,7 @@ def _grade_in_session(session, name, origins, points, seed):
             return result
 
         def make(*args, **kwargs):
-            return session.new(name, args, kwargs, cases.Twin(entry, args, kwargs),
-                               entry.attributes, loss=entry.loss, samplewise=entry.samplewise)
+            return session.new(name, args, kwargs, cases.Twin(entry, args, kwargs))
 
         _run_tests(entry, make, seed, result, session.limits)
     except ChildLost as lost:
@@ -114,23 +119,29 @@ def _grade_in_session(session, name, origins, points, seed):
     return result
 
 
-def ungradable(student, source, classes, points, reason):
-    """The Grade of a submission that could not be graded at all: zero, and why."""
+def ungradable(student, source, classes, points, reason, assignment=None):
+    """The Grade of a submission that could not be graded at all: zero, and why.
+    Its classes: `classes`, else the assignment's (default: DEFAULT_ASSIGNMENT's)."""
+    names = classes or ASSIGNMENTS[assignment or DEFAULT_ASSIGNMENT].classes
     return Grade(student, str(source),
                  [ClassGrade(name, _points(points, name), problem="not graded", hint=reason)
-                  for name in classes or CORE], notes=[f"not graded: {reason}"])
+                  for name in names], notes=[f"not graded: {reason}"])
 
 
-def grade_classes(classes, names=None, *, points=None, seed=DEFAULT_SEED, source="classes"):
+def grade_classes(classes, names=None, *, assignment=None, points=None, seed=DEFAULT_SEED,
+                  source="classes"):
     """Grade trusted classes in this process (minnet's own, or buggy_class ones).
 
-    classes: dict contract name -> class; names: which to grade (default: the core
-    ones and whichever optional ones `classes` holds). Never pass a student's code:
-    grade_submission runs that where it cannot reach the grade.
+    classes: dict contract name -> class; names: which to grade, or assignment: an
+    assignment's classes (default: chosen as grade_submission chooses them, from the
+    classes the dict holds). Never pass a student's code: grade_submission runs that
+    where it cannot reach the grade.
     """
     start = time.perf_counter()
+    _check_choice(names, assignment)
     if names is None:
-        names = [n for n in CORE + OPTIONAL if n in CORE or isinstance(classes.get(n), type)]
+        names = classes_to_grade({n for n in ENTRIES if isinstance(classes.get(n), type)},
+                                 assignment)
     _check_names(names)
     grade = Grade(source, source)
     for name in names:
@@ -246,6 +257,13 @@ def _rng(seed, entry, k):
 
 def _points(points, name):
     return float((points or {}).get(name, 1.0))
+
+
+def _check_choice(classes, assignment):
+    check_assignment(assignment)
+    if classes is not None and assignment is not None:
+        raise ValueError(f"grade: give the classes to grade or an assignment, not both (got "
+                         f"{', '.join(classes)} and {assignment!r})")
 
 
 def _check_names(names):

@@ -13,6 +13,13 @@ verdicts) is computed here, where no student code runs. A proxy also reproduces 
 the call did to its arguments: if the student's forward changed x in place, the
 caller's x changes too, exactly as in one process.
 
+What the checker and Net read about a layer's class (minnet.contract.Layer's
+capabilities: integer_input, has_kinks, random, buffers) a proxy takes from
+minnet's reference class, never from the student's; samplewise comes from the
+class's grading entry. A proxy keeps the buffers (BatchNorm's running statistics)
+as arrays of its own: they are sent with every call and read back after it, as
+the parameters are.
+
 The child's stdout and stderr are only counted. When the child dies, exits, runs out
 of time (the wall clock is kept here: the process group is killed) or sends garbage,
 the call raises ChildLost with the reason in words; the grader fails the class in
@@ -313,16 +320,23 @@ class Session:
         """Stop the child, which sent something malformed; returns the ChildLost."""
         return self.child.garbage(what)
 
-    def new(self, name, args, kwargs, twin, attrs=(), loss=False, samplewise=False):
-        """A proxy (a RemoteLoss if loss, else a RemoteLayer) for name(*args, **kwargs),
-        built in the child. twin: judges its outputs (cases.Twin); attrs: attributes
-        the checker reads and sets, besides training and needs_dx; samplewise: whether
-        the checker may run it on many stacked copies of a batch at once."""
+    def new(self, name, args, kwargs, twin):
+        """A proxy for name(*args, **kwargs), built in the child: a RemoteLoss or a
+        RemoteLayer, as the class's grading entry (twin.entry) says. twin: minnet's
+        object beside it, which judges its outputs (cases.Twin)."""
+        entry, reference = twin.entry, twin.entry.reference
+        buffers = tuple(getattr(reference, "buffers", ()))
         reply = self.request({"op": "new", "class": name, "args": list(args),
-                              "kwargs": dict(kwargs or {}), "attrs": list(attrs)})
-        proxy = type(name, (RemoteLoss if loss else RemoteLayer,), {})(self, reply, attrs, twin)
-        proxy.samplewise = samplewise
-        return proxy
+                              "kwargs": dict(kwargs or {}), "attrs": list(entry.attributes),
+                              "buffers": list(buffers)})
+        # The capabilities are the reference class's: the student's class could claim
+        # anything (integer input, kinks everywhere).
+        capabilities = {"samplewise": entry.samplewise, "buffers": buffers,
+                        "has_kinks": getattr(reference, "has_kinks", False) is True,
+                        "integer_input": getattr(reference, "integer_input", False) is True,
+                        "random": getattr(reference, "random", False) is True}
+        base = RemoteLoss if entry.loss else RemoteLayer
+        return type(name, (base,), capabilities)(self, reply, entry.attributes, twin)
 
     def created_files(self):
         """Files the submission wrote in its folder (not those it was submitted with)."""
@@ -350,6 +364,11 @@ def _files(folder):
 
 # -- proxies -------------------------------------------------------------------------------
 
+def _kind(value):
+    return f"an array of dtype {value.dtype}" if isinstance(value, np.ndarray) else \
+        type(value).__name__
+
+
 def _finite(value, what):
     """A gradient the submission returned, refused (Judged) if it holds NaN or Inf: it
     would only spread through the net's other layers."""
@@ -370,6 +389,8 @@ class _Remote:
     otherwise the call raises Judged, and the test fails there.
     """
 
+    buffers = ()  # the reference class's, set by Session.new
+
     def __init__(self, session, reply, attrs, twin):
         self._session, self._twin, self._attrs = session, twin, tuple(attrs)
         self._id = reply.get("id")
@@ -382,6 +403,16 @@ class _Remote:
                        for key, value in params.items()}
         self.weights = tuple(str(w) for w in reply.get("weights", ()) if isinstance(w, str))
         self.grads = {}
+        for buffer in self.buffers:
+            described = reply.get("buffers", {}).get(buffer) \
+                if isinstance(reply.get("buffers"), dict) else None
+            value = self._value(described if isinstance(described, dict) else {"none": True},
+                                f"{name}.{buffer}", strict=False)
+            if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+                raise TypeError(f"{name}.{buffer} must be a numpy array of floats (it is one of "
+                                f"{name}'s buffers, {', '.join(self.buffers)}: set it in "
+                                f"__init__), got {_kind(value)}")
+            setattr(self, buffer, value)
         attributes = reply.get("attrs", {})
         for attribute in ("training", "needs_dx", *self._attrs):
             value = attributes.get(attribute) if isinstance(attributes, dict) else None
@@ -394,7 +425,8 @@ class _Remote:
         name = type(self).__name__
         reply = self._session.request(
             {"op": "call", "id": self._id, "method": method, "args": list(args),
-             "params": self.params, "attrs": self._attributes(), "grads": grads})
+             "params": self.params, "buffers": self._buffers(), "attrs": self._attributes(),
+             "grads": grads})
         after = reply.get("args")
         labels = {"forward": ("x",) if isinstance(self, Layer) else ("scores", "y"),
                   "backward": ("dout",)}[method]
@@ -420,7 +452,8 @@ class _Remote:
         """The results of a "many" or "each" request: count of them, each of `shape`
         when given (a loss: one number each)."""
         reply = self._session.request({"op": op, "id": self._id, "params": self.params,
-                                       "attrs": self._attributes(), **message})
+                                       "buffers": self._buffers(), "attrs": self._attributes(),
+                                       **message})
         results = reply.get("results")
         if not isinstance(results, np.ndarray) or len(results) != count:
             raise self._session.garbage(f"a {op} reply without its {count} results")
@@ -433,6 +466,22 @@ class _Remote:
         names = ("training", "needs_dx", *self._attrs)
         return {name: getattr(self, name) for name in names
                 if isinstance(getattr(self, name, None), (bool, int, float, str))}
+
+    def _buffers(self):
+        return {name: np.asarray(getattr(self, name), dtype=np.float64) for name in self.buffers}
+
+    def _adopt(self, reply):
+        """Take the buffers as the call left them (a training forward updates BatchNorm's
+        running statistics), so that this proxy mirrors the student's object."""
+        values = reply.get("buffers")
+        for name in self.buffers:
+            value = self._value(values.get(name), name, strict=False) \
+                if isinstance(values, dict) and isinstance(values.get(name), dict) else None
+            if not isinstance(value, np.ndarray) or value.dtype.kind not in "biuf":
+                raise Judged("wrong behaviour", f"{type(self).__name__}.{name} must stay an "
+                                                f"array of real numbers (it is a buffer), got "
+                                                f"{_kind(value)}")
+            setattr(self, name, value)
 
     def _value(self, described, what, strict=True):
         """What the child sent for a value the student's code returned."""
@@ -461,10 +510,12 @@ class RemoteLayer(_Remote, Layer):
         reply = self._call("forward", [x])
         out = self._value(reply.get("result"), f"{type(self).__name__}.forward(x)")
         self._kinks = self._twin.layer(self, x, out)  # the reference's kinks, never theirs
+        self._adopt(reply)  # after the twin: it judges with the buffers the call was sent
         return out
 
     def backward(self, dout):
         reply = self._call("backward", [dout], grads=True)
+        self._adopt(reply)
         grads, name = reply.get("grads"), type(self).__name__
         if not isinstance(grads, dict) or "__kind__" in grads:
             kind = grads.get("__kind__") if isinstance(grads, dict) else "something else"
@@ -514,8 +565,14 @@ class RemoteLoss(_Remote, Loss):
     def forward(self, scores, y):
         reply = self._call("forward", [scores, y])
         value = self._value(reply.get("result"), f"{type(self).__name__}.forward(scores, y)")
-        self._twin.loss(scores, y, value)
+        self._kinks = self._twin.loss(scores, y, value)  # the reference's kinks (SVMLoss)
         return value
+
+    def kink_state(self):
+        """minnet's kink state for the last scores (None for a smooth loss). The loop
+        evaluators compare it; the batched ones (forward_perturbed, forward_each) do
+        not ask for kinks, and the checker finds a kink there from the numbers."""
+        return getattr(self, "_kinks", None)
 
     def backward(self):
         reply = self._call("backward", [])

@@ -242,7 +242,8 @@ class Server:
         self.objects[key] = obj
         return {"id": key, "params": self._params(obj),
                 "weights": [str(w) for w in getattr(obj, "weights", ()) or ()],
-                "attrs": {name: _plain(getattr(obj, name, None)) for name in request["attrs"]}}
+                "attrs": {name: _plain(getattr(obj, name, None)) for name in request["attrs"]},
+                "buffers": self._buffers(obj, request.get("buffers", []))}
 
     def op_call(self, request):
         """One call of a method, on the arrays sent, after setting params and attributes."""
@@ -252,7 +253,8 @@ class Server:
         result = getattr(obj, request["method"])(*args)
         reply = {"result": self._describe(result),
                  "args": [self._describe(a) for a in args],
-                 "params": self._params(obj)}
+                 "params": self._params(obj),
+                 "buffers": self._buffers(obj, request.get("buffers", {}))}
         if request.get("grads"):
             grads = getattr(obj, "grads", None)
             reply["grads"] = ({key: self._describe(value) for key, value in grads.items()}
@@ -263,8 +265,8 @@ class Server:
         """The method on many copies of the arguments, each with one entry moved.
 
         moves: [target, flat index, delta] with target "arg<k>" or "param:<key>";
-        before each call the params get the values sent again. Returns the results
-        stacked.
+        before each call the params (and buffers) get the values sent again. Returns
+        the results stacked.
         """
         obj = self.objects[request["id"]]
         method = getattr(obj, request["method"])
@@ -307,6 +309,13 @@ class Server:
     def _set(self, obj, request):
         for name, value in request.get("attrs", {}).items():
             setattr(obj, name, value)
+        for name, value in request.get("buffers", {}).items():
+            old = getattr(obj, name, None)
+            if isinstance(old, self.np.ndarray) and old.shape == value.shape and \
+                    old.dtype == value.dtype and old.flags.writeable:
+                old[...] = value
+            else:
+                setattr(obj, name, value.copy())
         params = getattr(obj, "params", None)
         for key, value in request.get("params", {}).items():
             old = params.get(key) if isinstance(params, dict) else None
@@ -315,6 +324,10 @@ class Server:
                 old[...] = value  # in place: a layer may hold its own reference to it
             elif isinstance(params, dict):
                 params[key] = value.copy()
+
+    def _buffers(self, obj, names):
+        """The buffers (BatchNorm's running statistics) named, as the object holds them."""
+        return {str(name): self._describe(getattr(obj, name, None)) for name in names}
 
     def _params(self, obj):
         params = getattr(obj, "params", {})  # a loss has none
