@@ -288,22 +288,15 @@ def layer_cases(kind, before, figures):
         x, dout = arrays(1, shape, shape if kind == "norm" else
                          (shape[0], shape[1], shape[2] // 2, shape[3] // 2))
         results = {}
-        if kind == "pool":
-            case = f"MaxPool2D 2x2 on {shape}"
-            runs = {"minnet": minnet_pool(minnet, x, dout, results, "minnet"),
-                    "PyTorch": torch_pool(x, dout, results, "PyTorch"),
-                    "PyTorch, oneDNN off": without_onednn(torch_pool(
-                        x, dout, results, "PyTorch, oneDNN off"))}
-            if before is not None:
-                runs["minnet before"] = minnet_pool(before, x, dout, results, "minnet before")
-        else:
-            case = f"BatchNorm training on {shape}"
-            runs = {"minnet": minnet_norm(minnet, x, dout, results, "minnet"),
-                    "PyTorch": torch_norm(x, dout, results, "PyTorch"),
-                    "PyTorch, oneDNN off": without_onednn(torch_norm(
-                        x, dout, results, "PyTorch, oneDNN off"))}
-            if before is not None:
-                runs["minnet before"] = minnet_norm(before, x, dout, results, "minnet before")
+        mine, theirs, what = ((minnet_pool, torch_pool, "MaxPool2D 2x2 on") if kind == "pool"
+                              else (minnet_norm, torch_norm, "BatchNorm training on"))
+        case = f"{what} {shape}"
+        runs = {"minnet": mine(minnet, x, dout, results, "minnet"),
+                "PyTorch": theirs(x, dout, results, "PyTorch"),
+                "PyTorch, oneDNN off": without_onednn(theirs(
+                    x, dout, results, "PyTorch, oneDNN off"))}
+        if before is not None:
+            runs["minnet before"] = mine(before, x, dout, results, "minnet before")
         report(case, *measure(runs, results), figures, rows)
     return rows
 
