@@ -1,25 +1,21 @@
-from pathlib import Path
-
-from setuptools import setup
+"""The package layout, which pyproject.toml cannot express: every package under minnet/
+found as it is, plus two top-level folders of a checkout installed inside the package
+(pyproject's [tool.setuptools] takes a search for packages or a fixed list, not both).
+Everything else (name, version, dependencies, extras, the `minnet` command) is in
+pyproject.toml."""
+from setuptools import find_packages, setup
 
 setup(
-    name="minnet",
-    version="0.1.0",
-    description="A small neural-network framework in numpy for learning backpropagation, "
-                "with gradient checking built in",
-    long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
-    long_description_content_type="text/markdown",
-    license="MIT",
-    python_requires=">=3.9",
-    # The bundled data lives in the top-level datasets/ folder of a checkout and is
-    # installed inside the package as minnet/data/ (never as a top-level "datasets").
-    packages=["minnet", "minnet.layers", "minnet.checker", "minnet.course", "minnet.course.grade", "minnet.data"],
-    package_dir={"minnet.data": "datasets"},
-    package_data={"minnet.data": ["*.csv", "*.csv.gz", "*.txt", "README.md"]},
-    install_requires=["numpy>=1.25", "matplotlib>=3.5"],
-    extras_require={"dev": ["pytest>=7", "hypothesis>=6"],
-                    # Only for benchmarks/; pinned, because an unpinned torch pulls in
-                    # gigabytes of GPU packages.
-                    "bench": ["torch==2.13.0"]},
-    entry_points={"console_scripts": ["minnet = minnet.cli:main"]},
+    # datasets/ is installed as minnet/data/, and tutorials/ (with its assignments/) as
+    # minnet/tutorials/, never as top-level "datasets" or "tutorials" packages:
+    # minnet.datasets finds the data, and `minnet tutorials` copies the lessons out.
+    packages=find_packages(include=["minnet", "minnet.*"])
+    + ["minnet.data", "minnet.tutorials", "minnet.tutorials.assignments"],
+    package_dir={"minnet.data": "datasets", "minnet.tutorials": "tutorials",
+                 "minnet.tutorials.assignments": "tutorials/assignments"},
+    # py.typed: minnet's type hints are meant for type checkers (PEP 561).
+    package_data={"minnet": ["py.typed"],
+                  "minnet.data": ["*.csv", "*.csv.gz", "*.txt", "README.md"],
+                  "minnet.tutorials": ["*.md"],
+                  "minnet.tutorials.assignments": ["README.md"]},
 )

@@ -2,31 +2,59 @@
 
     minnet demo                  train an MLP on the bundled digits, with gradient checks
     minnet quiz [--seed N]       spot the backprop bug hidden in a small net
+    minnet quiz --seed N --answer LAYER:LETTER      answer it without a terminal
     minnet grade FILE            grade a student's layer classes (exit status 0: all pass)
     minnet grade FILE --assignment cnn     only the classes of one assignment
     minnet grade --all DIR       grade a whole class: a gradebook, Gradescope results
+    minnet tutorials [DEST]      copy the lessons and the assignment skeletons to DEST
+    minnet --version             the installed version
 """
+from __future__ import annotations
+
 import argparse
 import os
+import shutil
 import sys
+from pathlib import Path
 
-from . import demo, layers, losses
+from . import __version__, demo, layers, losses
 from .course import grade, quiz
+from .course.grade.notebook import GRADABLE
 from .course.grade.result import dumps
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
+    """Run the `minnet` command with the arguments argv (default: sys.argv[1:]).
+
+    Returns the exit status: 0 on success, 1 when a grade is short of full marks or
+    `minnet tutorials` could not copy; usage errors exit with status 2 through argparse,
+    with the usage line of the subcommand that was given them.
+    """
     parser = argparse.ArgumentParser(prog="minnet", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"minnet {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
-    demo_parser = commands.add_parser("demo", help="train an MLP on the bundled digits")
+    demo_parser = commands.add_parser(
+        "demo", help="train an MLP on the bundled digits",
+        description="Check the gradients of a small MLP, train it on the bundled "
+                    "handwritten digits, check again, then inject a catalogued bug and watch "
+                    "the checker catch it. Prints every report and saves the figures to --out.")
     demo_parser.add_argument("--epochs", type=int, default=30, help="passes over the data (30)")
     demo_parser.add_argument("--seed", type=int, default=0, help="seed for everything random (0)")
     demo_parser.add_argument("--out", default="minnet-demo",
                              help="folder for the figures (minnet-demo)")
-    quiz_parser = commands.add_parser("quiz", help="find the bug hidden in a small net")
+    quiz_parser = commands.add_parser(
+        "quiz", help="find the bug hidden in a small net",
+        description="Hide a catalogued backprop bug in a small net, show the gradient "
+                    "checker's report, and ask which layer holds the bug and what it is. "
+                    "The same --seed gives every student the same quiz. Without a "
+                    "terminal to type at, it shows the quiz and how to answer with --answer.")
     quiz_parser.add_argument("--seed", type=int, default=None,
-                             help="the same seed gives the same quiz (default: a new one)")
+                             help="the same seed gives the same quiz (default: a new one, "
+                                  "shown)")
+    quiz_parser.add_argument("--answer", metavar="LAYER:LETTER", default=None,
+                             help="answer quiz --seed at once and see the solution: "
+                                  + quiz.ANSWER_FORM)
     grade_parser = commands.add_parser(
         "grade", help="grade students' layer classes: one submission, or a whole folder",
         description="Grade the layer and loss classes of a student's .py file, notebook or "
@@ -75,21 +103,51 @@ def main(argv=None):
                                    "and nothing else)")
     grade_parser.add_argument("--gradescope", metavar="PATH",
                               help="write Gradescope's results.json to PATH")
-    args = parser.parse_args(argv)
+    tutorials_parser = commands.add_parser(
+        "tutorials", help="copy the lessons and the assignment skeletons to a folder",
+        description="Copy minnet's tutorials (percent-format .py lessons, to run with "
+                    "python or open in Jupyter through jupytext) and the assignment "
+                    "skeletons (assignments/) into DEST, from the installed package. "
+                    "If DEST already holds any of these files, nothing is written unless "
+                    "--force is given.")
+    tutorials_parser.add_argument("dest", nargs="?", default="minnet-tutorials", metavar="DEST",
+                                  help="the folder to copy them into (minnet-tutorials)")
+    tutorials_parser.add_argument("--force", action="store_true",
+                                  help="overwrite files of the same names in DEST")
+    # argparse reports the arguments no parser knows from the top-level parser, with its
+    # usage line; report them from the subcommand they were given to instead (those
+    # before the subcommand's name were given to `minnet` itself).
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        before = argv[:argv.index(args.command)]
+        given_to = parser if set(unknown) & set(before) else commands.choices[args.command]
+        given_to.error(f"unrecognized arguments: {' '.join(unknown)}")
 
     if args.command == "demo":
         if args.epochs < 1:
-            parser.error(f"--epochs must be at least 1, got {args.epochs}")
+            demo_parser.error(f"--epochs must be at least 1, got {args.epochs}")
         demo.run(epochs=args.epochs, seed=args.seed, out=args.out)
     elif args.command == "quiz":
-        # Piped input (a script, a course server) cannot answer: show the answer at once.
-        quiz.run_quiz(args.seed, ask=input if sys.stdin.isatty() else None)
+        if args.answer is not None:
+            try:
+                quiz.parse_answer(args.answer)
+            except ValueError as error:
+                quiz_parser.error(f"--answer: {error}")
+            if args.seed is None:
+                quiz_parser.error("--answer answers the quiz of a --seed: give both, as in "
+                                  "minnet quiz --seed 3 --answer 2:b")
+        quiz.play(args.seed, args.answer, interactive=sys.stdin.isatty())
     elif args.command == "grade":
         return _grade(grade_parser, args)
+    elif args.command == "tutorials":
+        return _tutorials(Path(args.dest), args.force)
     return 0
 
 
-def _grade(parser, args):
+def _grade(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """`minnet grade`: grade one submission, a whole folder (--all) or minnet's own classes
+    (--reference); the exit status is 0 when every grade has full marks."""
     options = _grade_options(parser, args)
     to_stdout = args.json == "-"
     if args.all:
@@ -130,18 +188,17 @@ def _grade(parser, args):
     return 0 if result.passed else 1
 
 
-def _grade_options(parser, args):
+def _grade_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
     """The grade arguments, checked; parser: the grade subcommand's, for usage errors."""
     error = parser.error
     sources = [bool(args.file), bool(args.all), args.reference]
     if sum(sources) != 1:
         error("give one submission FILE (or folder), --all DIR, or --reference")
-    if args.file and os.path.isdir(args.file) and args.name is None:
-        inside = [n for n in os.listdir(args.file) if n.endswith((".py", ".ipynb"))]
-        if len(inside) != 1:
-            error(f"{args.file} is a folder holding {len(inside)} .py or .ipynb files: to "
-                  f"grade each as a submission, use --all {args.file}; to grade one, add "
-                  "--file NAME")
+    # (with --gradescope the grader reports it in the results file instead)
+    if args.file and os.path.isdir(args.file) and args.name is None and not args.gradescope:
+        problem = _not_one_submission(args.file)
+        if problem:
+            error(problem)
     if args.all and not os.path.isdir(args.all):
         error(f"--all: no such folder: {args.all}")
     if args.csv and not args.all:
@@ -180,7 +237,106 @@ def _grade_options(parser, args):
             "seed": args.seed, "limits": limits}
 
 
-def _write_json(value, path):
+def tutorials_folder() -> Path:
+    """The folder of the lessons: minnet/tutorials/ in an installed minnet, or the
+    tutorials/ folder of a checkout (when minnet runs from its source, editable or not)."""
+    here = Path(__file__).resolve().parent
+    places = [here / "tutorials", here.parent / "tutorials"]
+    for place in places:
+        if (place / "assignments").is_dir() and any(place.glob("[0-9][0-9]_*.py")):
+            return place
+    raise FileNotFoundError(f"minnet's tutorials are missing: looked in {places[0]} (an "
+                            f"installed minnet) and {places[1]} (a checkout). Reinstall "
+                            "minnet to get them back: pip install --force-reinstall minnet")
+
+
+def tutorial_files() -> tuple[Path, list[Path]]:
+    """(folder, files): tutorials_folder() and the files `minnet tutorials` copies, relative
+    to it: every .py and .md file of the folder and of its assignments/."""
+    source = tutorials_folder()
+    files = []
+    for folder in (source, source / "assignments"):
+        files += sorted(path.relative_to(source) for path in folder.iterdir()
+                        if path.is_file() and path.suffix in (".py", ".md"))
+    return source, files
+
+
+def _tutorials(dest: Path, force: bool) -> int:
+    """`minnet tutorials DEST`: copy the lessons out; never overwrite without --force."""
+    def fail(message: object) -> int:
+        print(f"minnet tutorials: {message}", file=sys.stderr)
+        return 1
+    try:
+        source, files = tutorial_files()
+    except FileNotFoundError as error:
+        return fail(error)
+    if dest.exists() and not dest.is_dir():
+        return fail(f"{dest} is a file, not a folder: give a folder as DEST")
+    present = [name for name in files if os.path.lexists(dest / name)]
+    if present and not force:
+        shown = ", ".join(map(str, present[:3])) + (", ..." if len(present) > 3 else "")
+        return fail(f"{dest} already holds {len(present)} of the {len(files)} files to copy "
+                    f"({shown}), so nothing was written: add --force to overwrite them, or "
+                    "give another DEST")
+    written = []
+    try:
+        for name in files:
+            target = dest / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if os.path.lexists(target):
+                target.unlink()  # replace the file: never write through a link
+            shutil.copyfile(source / name, target)
+            written.append(name)
+    except OSError as error:
+        return fail(f"could not write {error.filename or dest}: {error.strerror or error} "
+                    f"({len(written)} of {len(files)} files written); choose a DEST you "
+                    "can write to")
+    lessons = [name for name in files if name.parent == Path(".") and name.suffix == ".py"]
+    print(f"copied {len(files)} files to {dest}{os.sep}: {len(lessons)} lessons "
+          f"and the assignments ({len(files) - len(lessons)} files)"
+          + (f"; overwrote {len(present)} files that were there" if present else ""))
+    for name in files:
+        print(f"  {name}")
+    if lessons:
+        print(f"Run a lesson with: python {dest / lessons[0]} (it saves its figures in "
+              f"figures{os.sep} under the current folder).")
+    guide = Path("assignments", "README.md")
+    if guide in files:
+        print(f"{dest / guide} says how to do the assignments and how they are graded.")
+    return 0
+
+
+def _not_one_submission(folder: str) -> str | None:
+    """Why `minnet grade FOLDER` cannot grade FOLDER as one student's submission, or None
+    when it can: a submission folder holds exactly one .py or .ipynb file to grade."""
+    names = sorted(os.listdir(folder))
+    gradable = [name for name in names if name.endswith(GRADABLE)]  # as the grader counts
+    if len(gradable) == 1:
+        return None
+
+    def listed(some: list[str]) -> str:
+        return ", ".join(some[:4]) + (", ..." if len(some) > 4 else "")
+    subfolders = [name for name in names if os.path.isdir(os.path.join(folder, name))]
+    if gradable:
+        return (f"{folder} is a folder holding {len(gradable)} .py or .ipynb files "
+                f"({listed(gradable)}), so it is not clear which one to grade. If they are "
+                f"one student's submission, name the file to grade with --file (such as "
+                f"--file {gradable[0]}); if each is a different student's, use --all "
+                f"{folder} to grade them all")
+    if subfolders:
+        return (f"{folder} is a folder without a .py or .ipynb file, so it is not one "
+                f"student's submission; it holds {len(names)} entries ({listed(names)}). "
+                f"If each is a student's submission, use --all {folder} to grade them all")
+    if names:
+        return (f"{folder} is a folder without a .py or .ipynb file to grade (it holds "
+                f"{listed(names)}): give a student's .py file or .ipynb notebook, or a "
+                "folder holding one")
+    return (f"{folder} is an empty folder: there is nothing to grade. Give a student's .py "
+            "file or .ipynb notebook, or a folder holding one")
+
+
+def _write_json(value: object, path: str | None) -> None:
+    """Write value as JSON to the file path; path "-": print it; None: nothing."""
     if path is None:
         return
     text = dumps(value)

@@ -4,6 +4,12 @@ They live in a module of their own, which imports nothing, so that the
 autograder can give a student's code these base classes without minnet's reference
 layers (see minnet.course.grade).
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for the type hints only: this module imports nothing when it runs
+    from numpy import ndarray
 
 
 class Layer:
@@ -67,26 +73,38 @@ class Layer:
     buffers = ()
     weights = ()
 
-    def __init__(self):
-        self.params = {}
-        self.grads = {}
+    def __init__(self) -> None:
+        self.params: dict[str, ndarray] = {}
+        self.grads: dict[str, ndarray] = {}
         self.training = True
         self.needs_dx = True
 
-    def forward(self, x):
+    def forward(self, x: ndarray) -> ndarray:
+        """x: a batch (N, ...) -> out: the layer's output for it, (N, ...).
+
+        Remembers in self whatever backward will need (the input, a mask, ...).
+        """
         raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
 
-    def backward(self, dout):
+    def backward(self, dout: ndarray) -> ndarray | None:
+        """dout: dL/dout, shaped like the last forward's out -> dx: dL/dx, shaped like x.
+
+        Stores the parameter gradients in self.grads, fresh arrays with exactly the
+        keys of self.params. May return None when needs_dx is False (or, for a layer
+        with integer_input, always: token ids have no gradient).
+        """
         raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
 
-    def kink_state(self):
+    def kink_state(self) -> Any:
+        """Which side of each kink the last forward's input fell on (an array that changes
+        exactly when a step crosses a kink), or None for a layer without kinks."""
         return None
 
-    def config(self):
+    def config(self) -> dict:
         """The constructor arguments that rebuild this layer (used by Net.save)."""
         return {}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"
 
@@ -118,30 +136,44 @@ class Loss:
     - `has_kinks`, `kink_state()`: as for layers; SVMLoss has a kink wherever a
       margin is 0.
     - `config()`: the constructor's arguments (SVMLoss's delta), for Net.save.
+    - `regression`: True when predict returns values rather than classes (MSELoss), so
+      that fit reports R² instead of accuracy.
     """
 
     has_kinks = False
+    regression = False
 
-    def width_problem(self, width):
-        return None
+    def forward(self, scores: ndarray, y: ndarray) -> float:
+        """scores: (N, ...) the net's output; y: the labels or targets -> the loss, a float:
+        the mean over the batch of the sample losses (complex for complex scores).
 
-    def kink_state(self):
-        return None
-
-    def forward(self, scores, y):
+        Remembers in self what backward will need.
+        """
         raise NotImplementedError(f"{type(self).__name__}.forward is not implemented")
 
-    def backward(self):
+    def backward(self) -> ndarray:
+        """-> dscores: dL/dscores of the last forward, shaped like its scores."""
         raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
 
-    def predict(self, scores):
+    def predict(self, scores: ndarray) -> ndarray:
+        """scores: (N, ...) -> what they say: class labels (N,), or the values themselves."""
         raise NotImplementedError(f"{type(self).__name__}.predict is not implemented")
 
-    def config(self):
+    def width_problem(self, width: int) -> str | None:
+        """None when scores of `width` values per sample suit this loss, else what the
+        loss needs, in words ("needs at least 2, one per class; ...")."""
+        return None
+
+    def kink_state(self) -> Any:
+        """As Layer.kink_state: for a loss with kinks (SVMLoss), which side of each kink
+        the last forward's scores fell on; None otherwise."""
+        return None
+
+    def config(self) -> dict:
         """The constructor arguments that rebuild this loss (used by Net.save)."""
         return {}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"
 

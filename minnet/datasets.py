@@ -14,10 +14,14 @@ The data files live in the top-level datasets/ folder of a checkout and are inst
 inside the package as minnet/data/; see datasets/README.md for their origin and license.
 minnet never downloads anything.
 """
+from __future__ import annotations
+
 import gzip
 from pathlib import Path
 
 import numpy as np
+
+from .validate import count, real
 
 
 # -- bundled data -------------------------------------------------------------------
@@ -41,7 +45,7 @@ def _load_csv(name):
     return table[:, :-1], table[:, -1].astype(np.int64)
 
 
-def load_digits():
+def load_digits() -> tuple[np.ndarray, np.ndarray]:
     """UCI handwritten digits: 8x8 images, pixel values 0..16.
 
     returns X: (1797, 64) float64, one flattened image per row; y: (1797,) labels 0..9
@@ -49,7 +53,7 @@ def load_digits():
     return _load_csv("digits.csv.gz")
 
 
-def load_mnist_subset():
+def load_mnist_subset() -> tuple[np.ndarray, np.ndarray]:
     """5,000 MNIST training images, 500 per class: 28x28 pixels, values 0..255.
 
     returns X: (5000, 784) float64; y: (5000,) labels 0..9
@@ -57,7 +61,7 @@ def load_mnist_subset():
     return _load_csv("mnist_5k.csv.gz")
 
 
-def load_iris():
+def load_iris() -> tuple[np.ndarray, np.ndarray]:
     """Fisher's iris: sepal length and width, petal length and width, in cm.
 
     returns X: (150, 4) float64; y: (150,) labels 0..2, named by IRIS_CLASSES
@@ -70,7 +74,7 @@ def load_iris():
 IRIS_CLASSES = ("setosa", "versicolor", "virginica")
 
 
-def load_text():
+def load_text() -> str:
     """A short plain-English text about neural networks and backpropagation, written for
     minnet (about 6,000 characters of ASCII, lines ending in a newline). It repeats its
     words and phrases a lot, so a small character-level model learns it quickly.
@@ -80,7 +84,8 @@ def load_text():
     return _data_file("backprop_notes.txt").read_text(encoding="ascii")
 
 
-def char_windows(text, length, stride=1, chars=None):
+def char_windows(text: str, length: int, stride: int = 1,
+                 chars: str | None = None) -> tuple[np.ndarray, np.ndarray, str]:
     """A text as windows of character ids, for a model that predicts the next character.
 
     text: a str; length: T, characters per window; stride: how far apart windows start
@@ -93,8 +98,8 @@ def char_windows(text, length, stride=1, chars=None):
     """
     if not isinstance(text, str):
         raise ValueError(f"char_windows: text must be a str, got {type(text).__name__}")
-    _check_count("length", length)
-    _check_count("stride", stride)
+    _check_count("char_windows", "length", length)
+    _check_count("char_windows", "stride", stride)
     if len(text) < length + 1:
         raise ValueError(f"char_windows: a text of {len(text)} characters is too short for "
                          f"windows of length {length} (each needs length + 1 characters: "
@@ -117,16 +122,17 @@ def char_windows(text, length, stride=1, chars=None):
 
 # -- generated 2-D data -------------------------------------------------------------
 
-def make_spiral(n_per_class=100, n_classes=3, noise=0.2, seed=0):
+def make_spiral(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2,
+                seed: int | np.random.Generator = 0) -> tuple[np.ndarray, np.ndarray]:
     """The spiral of the CS231n course: one arm per class, winding out from the origin.
 
     For class j, n points with radius r = linspace(0, 1, n) and angle
     t = linspace(4j, 4(j + 1), n) + noise * N(0, 1), at (r sin t, r cos t).
     returns X: (n_per_class * n_classes, 2) float64; y: (n_per_class * n_classes,) int64
     """
-    _check_count("n_per_class", n_per_class)
-    _check_count("n_classes", n_classes)
-    _check_noise(noise)
+    _check_count("make_spiral", "n_per_class", n_per_class)
+    _check_count("make_spiral", "n_classes", n_classes)
+    _check_noise("make_spiral", noise)
     rng = np.random.default_rng(seed)
     X, y = [], []
     for j in range(n_classes):
@@ -137,7 +143,8 @@ def make_spiral(n_per_class=100, n_classes=3, noise=0.2, seed=0):
     return np.concatenate(X), np.concatenate(y).astype(np.int64)
 
 
-def make_flower(n=400, petals=4, noise=0.2, seed=0):
+def make_flower(n: int = 400, petals: int = 4, noise: float = 0.2,
+                seed: int | np.random.Generator = 0) -> tuple[np.ndarray, np.ndarray]:
     """The planar "flower" of the deep-learning course: two classes of interleaved petals.
 
     For class j in {0, 1}, n/2 points at angle t = linspace(3.12 j, 3.12 (j + 1), n/2)
@@ -145,9 +152,9 @@ def make_flower(n=400, petals=4, noise=0.2, seed=0):
     (r sin t, r cos t). Class sizes are n // 2 and n - n // 2.
     returns X: (n, 2) float64; y: (n,) int64 in {0, 1}
     """
-    _check_count("n", n, minimum=2)
-    _check_count("petals", petals)
-    _check_noise(noise)
+    _check_count("make_flower", "n", n, minimum=2)
+    _check_count("make_flower", "petals", petals)
+    _check_noise("make_flower", noise)
     rng = np.random.default_rng(seed)
     X, y = [], []
     for j, size in enumerate((n // 2, n - n // 2)):
@@ -158,15 +165,16 @@ def make_flower(n=400, petals=4, noise=0.2, seed=0):
     return np.concatenate(X), np.concatenate(y).astype(np.int64)
 
 
-def make_moons(n=200, noise=0.1, seed=0):
+def make_moons(n: int = 200, noise: float = 0.1,
+               seed: int | np.random.Generator = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles.
 
     Class 0: (cos s, sin s); class 1: (1 - cos s, 0.5 - sin s), for s = linspace(0, pi)
     with n // 2 and n - n // 2 points, plus noise * N(0, 1) on each coordinate.
     returns X: (n, 2) float64; y: (n,) int64 in {0, 1}
     """
-    _check_count("n", n, minimum=2)
-    _check_noise(noise)
+    _check_count("make_moons", "n", n, minimum=2)
+    _check_noise("make_moons", noise)
     rng = np.random.default_rng(seed)
     outer = np.linspace(0.0, np.pi, n // 2)
     inner = np.linspace(0.0, np.pi, n - n // 2)
@@ -176,17 +184,17 @@ def make_moons(n=200, noise=0.1, seed=0):
     return X + noise * rng.standard_normal(X.shape), y
 
 
-def make_circles(n=200, noise=0.05, factor=0.5, seed=0):
+def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5,
+                 seed: int | np.random.Generator = 0) -> tuple[np.ndarray, np.ndarray]:
     """Two concentric circles: class 0 of radius 1, class 1 of radius `factor`.
 
     n // 2 and n - n // 2 points evenly spaced in angle, plus noise * N(0, 1) per coordinate.
     returns X: (n, 2) float64; y: (n,) int64 in {0, 1}
     """
-    _check_count("n", n, minimum=2)
-    _check_noise(noise)
-    if not 0 < factor < 1:
-        raise ValueError(f"make_circles: factor is the inner radius and must be in (0, 1), "
-                         f"got {factor!r}")
+    _check_count("make_circles", "n", n, minimum=2)
+    _check_noise("make_circles", noise)
+    factor = real(factor, "factor", "make_circles", low=0, high=1, low_open=True,
+                  high_open=True, meaning="the inner radius (the outer one is 1)")
     rng = np.random.default_rng(seed)
     X, y = [], []
     for label, (size, radius) in enumerate([(n // 2, 1.0), (n - n // 2, factor)]):
@@ -197,33 +205,35 @@ def make_circles(n=200, noise=0.05, factor=0.5, seed=0):
     return X + noise * rng.standard_normal(X.shape), np.concatenate(y).astype(np.int64)
 
 
-def make_xor(n=200, noise=0.0, seed=0):
+def make_xor(n: int = 200, noise: float = 0.0,
+             seed: int | np.random.Generator = 0) -> tuple[np.ndarray, np.ndarray]:
     """The XOR pattern: points uniform in [-1, 1]^2, label 1 where x1 * x2 > 0, else 0.
 
     Labels are decided before noise * N(0, 1) is added to the points.
     returns X: (n, 2) float64; y: (n,) int64 in {0, 1}
     """
-    _check_count("n", n)
-    _check_noise(noise)
+    _check_count("make_xor", "n", n)
+    _check_noise("make_xor", noise)
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.0, 1.0, size=(n, 2))
     y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
     return X + noise * rng.standard_normal(X.shape), y
 
 
-def _check_count(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+def _check_count(owner, name, value, minimum=1):
+    """A count (samples, classes, petals) must be an int >= minimum (np.int64 is fine)."""
+    count(value, name, owner, minimum=minimum, expected=f"an int >= {minimum}")
 
 
-def _check_noise(noise):
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)) or not 0 <= noise < np.inf:
-        raise ValueError(f"noise is a standard deviation and must be a number >= 0, got {noise!r}")
+def _check_noise(owner, noise):
+    """noise, a standard deviation, must be a number >= 0 (np.float32 is fine)."""
+    real(noise, "noise", owner, low=0, meaning="a standard deviation")
 
 
 # -- helpers ------------------------------------------------------------------------
 
-def train_test_split(X, y, test_fraction=0.2, seed=0):
+def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float = 0.2,
+                     seed: int | np.random.Generator = 0) -> tuple[np.ndarray, ...]:
     """Shuffle and split into a training and a test set, keeping class proportions.
 
     X: (N, ...) samples; y: (N,) labels
@@ -236,9 +246,9 @@ def train_test_split(X, y, test_fraction=0.2, seed=0):
     if len(X) != len(y):
         raise ValueError(f"train_test_split: X has {len(X)} samples but y has {len(y)} labels; "
                          "they must have one label per sample")
-    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) \
-            or not 0 < test_fraction < 1:
-        raise ValueError(f"train_test_split: test_fraction must be in (0, 1), got {test_fraction!r}")
+    test_fraction = real(test_fraction, "test_fraction", "train_test_split", low=0, high=1,
+                         low_open=True, high_open=True,
+                         meaning="the share of each class that goes to the test set")
     rng = np.random.default_rng(seed)
     test = []
     for label in np.unique(y):
@@ -254,7 +264,8 @@ def train_test_split(X, y, test_fraction=0.2, seed=0):
     return X[train_idx], X[test_idx], y[train_idx], y[test_idx]
 
 
-def standardize(X_train, X_test=None, eps=1e-8):
+def standardize(X_train: np.ndarray, X_test: np.ndarray | None = None,
+                eps: float = 1e-8) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Scale every feature to mean 0 and standard deviation 1, with the training set's statistics.
 
     X_train: (N, D); X_test: optional (M, D), scaled with the same mean and std

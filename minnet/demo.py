@@ -7,19 +7,26 @@
 4. inject a classic bug (dW of the last layer doubled) and show the checker naming it;
 5. save figures of all of it.
 """
+from __future__ import annotations
+
 import os
 import time
+from typing import TYPE_CHECKING
 
 from . import bugs, datasets, plot
 from .checker import check_net
 from .net import Net
 from .optim import Momentum
-from .train import fit
+from .train import History, fit
+
+if TYPE_CHECKING:
+    from .checker.report import CheckReport
 
 BUG = "affine-dW-doubled"
 
 
-def run(epochs=30, seed=0, out="minnet-demo", verbose=True):
+def run(epochs: int = 30, seed: int = 0, out: str | None = "minnet-demo",
+        verbose: bool = True) -> dict:
     """Run the demo; returns a dict of what it found (accuracy, the three reports, figures).
 
     out: the folder for the PNG figures (created if missing), or None for no figures.
@@ -71,25 +78,27 @@ def run(epochs=30, seed=0, out="minnet-demo", verbose=True):
     return result
 
 
-def _figures(out, history, before, after, broken):
-    import matplotlib
-    matplotlib.use("Agg")  # files only: works without a display
+def _figures(out: str, history: History, before: CheckReport, after: CheckReport,
+             broken: CheckReport) -> list:
+    """Draw the demo's three figures and save them in the folder out with plot.save
+    (which leaves them open where a notebook or a window can show them); returns their
+    paths."""
     import matplotlib.pyplot as plt
 
-    os.makedirs(out, exist_ok=True)
-    paths = []
-
-    def save(fig, name):
-        path = os.path.join(out, name)
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        paths.append(path)
-
-    save(plot.training_curves(history), "training.png")
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True, gridspec_kw={"wspace": 0.35})
-    plot.check_report(before, axes[0], title="check at initialization")
-    plot.check_report(after, axes[1], title="check after training")
-    save(fig, "checks.png")
-    save(plot.check_report(broken, title=f"check with {BUG}: "
-                           f"failed {', '.join(broken.failed)}").figure, "bug.png")
+    accuracy = history.val_acc[-1] if history.val_acc else history.train_acc[-1]
+    paths = [plot.save(plot.training_curves(
+        history, val_name="held-out", title=f"the MLP learns the digits: loss falls, "
+                                            f"held-out accuracy reaches {accuracy:.1%}"),
+        "training.png", folder=out, dpi=110)]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), sharey=True,
+                             gridspec_kw={"wspace": 0.25})
+    bottom = plot.report_floor(before, after)
+    plot.check_report(before, axes[0], title="at initialization", bottom=bottom, legend=False)
+    plot.check_report(after, axes[1], title="after training", bottom=bottom)
+    fig.suptitle("backprop agrees with the numerical gradient before and after training",
+                 fontsize="x-large")
+    paths.append(plot.save(fig, "checks.png", folder=out, dpi=110))
+    ax = plot.check_report(broken, title=f"the checker names the tensor a bug spoils: "
+                                         f"{', '.join(broken.failed)} ({BUG})")
+    paths.append(plot.save(ax, "bug.png", folder=out, dpi=110))
     return paths

@@ -1,8 +1,11 @@
 """Losses: the last stage of a Net, turning scores and labels into one number."""
+from __future__ import annotations
+
 import numpy as np
 
 from .contract import Loss
 from .layers import sigmoid
+from .validate import real
 
 __all__ = ["Loss", "SoftmaxLoss", "SVMLoss", "SigmoidCrossEntropy", "MSELoss",
            "TemporalSoftmaxLoss"]
@@ -15,10 +18,10 @@ class SoftmaxLoss(Loss):
     backward() -> dscores: (N, C), equal to (softmax(scores) - onehot(y)) / N
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.probs = self.y = None
 
-    def forward(self, scores, y):
+    def forward(self, scores: np.ndarray, y: np.ndarray) -> float:
         scores = _check_scores(self, scores, ndim=2)
         N, C = scores.shape
         self.y = _class_labels(self, y, N, C)
@@ -31,23 +34,24 @@ class SoftmaxLoss(Loss):
         self.probs = exp
         return (np.log(total).sum() - shifted[np.arange(N), self.y].sum()) / N
 
-    def sample_losses(self, scores, y):
+    def sample_losses(self, scores: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """scores: (N, C), y: (N,) -> (N,), -log softmax(scores_i)[y_i] of each sample."""
         scores = _check_scores(self, scores, ndim=2)
         y = _class_labels(self, y, *scores.shape)
         # -log softmax(scores_i)[y_i] = log sum_j exp(scores_ij) - scores_i,y_i
         return _logsumexp(scores) - scores[np.arange(len(scores)), y]
 
-    def backward(self):
+    def backward(self) -> np.ndarray:
         probs = self._cached("probs")
         N = probs.shape[0]
         dscores = probs / N
         dscores[np.arange(N), self.y] -= 1 / N
         return dscores
 
-    def predict(self, scores):
+    def predict(self, scores: np.ndarray) -> np.ndarray:
         return np.argmax(np.real(scores), axis=1)
 
-    def width_problem(self, width):
+    def width_problem(self, width: int) -> str | None:
         return _classes_problem(self, width)
 
 
@@ -72,21 +76,19 @@ class SVMLoss(Loss):
 
     has_kinks = True
 
-    def __init__(self, delta=1.0):
-        if isinstance(delta, bool) or not isinstance(delta, (int, float)) \
-                or not 0 < delta < np.inf:
-            raise ValueError(f"SVMLoss: delta, the margin wanted, must be a positive number, "
-                             f"got {delta!r}")
-        self.delta = float(delta)
+    def __init__(self, delta: float = 1.0) -> None:
+        self.delta = real(delta, "delta", "SVMLoss", low=0, low_open=True,
+                          meaning="the margin wanted")
         self.positive = self.y = self.dtype = None
 
-    def forward(self, scores, y):
+    def forward(self, scores: np.ndarray, y: np.ndarray) -> float:
         margins, self.y = self._margins(scores, y)
         self.positive = margins.real > 0
         self.dtype = margins.real.dtype  # float32 scores get float32 dscores
         return (margins * self.positive).sum() / len(margins)  # max(0, m), complex-safe
 
-    def sample_losses(self, scores, y):
+    def sample_losses(self, scores: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """scores: (N, C), y: (N,) -> (N,), each sample's sum of positive margins."""
         margins, _ = self._margins(scores, y)
         return (margins * (margins.real > 0)).sum(axis=1)
 
@@ -100,23 +102,23 @@ class SVMLoss(Loss):
         margins[rows, y] = 0  # the sum leaves out j = y_i
         return margins, y
 
-    def backward(self):
+    def backward(self) -> np.ndarray:
         positive = self._cached("positive")
         N = len(positive)
         dscores = positive.astype(self.dtype)
         dscores[np.arange(N), self.y] = -positive.sum(axis=1)
         return dscores / N
 
-    def predict(self, scores):
+    def predict(self, scores: np.ndarray) -> np.ndarray:
         return np.argmax(np.real(scores), axis=1)
 
-    def kink_state(self):
+    def kink_state(self) -> np.ndarray | None:
         return self.positive
 
-    def width_problem(self, width):
+    def width_problem(self, width: int) -> str | None:
         return _classes_problem(self, width)
 
-    def config(self):
+    def config(self) -> dict:
         return {"delta": self.delta}
 
 
@@ -138,10 +140,10 @@ class TemporalSoftmaxLoss(Loss):
     backward() -> dscores: (N, T, C), equal to (softmax(scores) - onehot(y)) / N
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.probs = self.y = None
 
-    def forward(self, scores, y):
+    def forward(self, scores: np.ndarray, y: np.ndarray) -> float:
         scores = _check_scores(self, scores, ndim=3)
         N, T, C = scores.shape
         y = np.asarray(y)
@@ -154,7 +156,7 @@ class TemporalSoftmaxLoss(Loss):
         picked = np.take_along_axis(log_probs, self.y[..., None], axis=-1)
         return -picked.sum() / N
 
-    def sample_losses(self, scores, y):
+    def sample_losses(self, scores: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The loss of each sequence: its sum over the steps."""
         scores = _check_scores(self, scores, ndim=3)
         N, T, C = scores.shape
@@ -162,14 +164,14 @@ class TemporalSoftmaxLoss(Loss):
         picked = np.take_along_axis(scores, y[..., None], axis=-1)[..., 0]
         return (_logsumexp(scores) - picked).sum(axis=1)
 
-    def backward(self):
+    def backward(self) -> np.ndarray:
         probs = self._cached("probs")
         dscores = probs.copy()
         np.put_along_axis(dscores, self.y[..., None],
                           np.take_along_axis(probs, self.y[..., None], axis=-1) - 1, axis=-1)
         return dscores / probs.shape[0]
 
-    def predict(self, scores):
+    def predict(self, scores: np.ndarray) -> np.ndarray:
         return np.argmax(np.real(scores), axis=-1)
 
 
@@ -183,14 +185,15 @@ class SigmoidCrossEntropy(Loss):
     softplus(z) - y z, which never takes the log of 0 and never overflows.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.z = self.y = None
 
-    def forward(self, z, y):
+    def forward(self, z: np.ndarray, y: np.ndarray) -> float:
         self.z, self.y = self._checked(z, y)
         return (_softplus(self.z) - self.y * self.z).mean()
 
-    def sample_losses(self, z, y):
+    def sample_losses(self, z: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """z: (N,) or (N, 1), y: N labels -> (N,), softplus(z) - y z of each sample."""
         z, y = self._checked(z, y)
         return (_softplus(z) - y * z).reshape(z.shape[0])
 
@@ -210,14 +213,14 @@ class SigmoidCrossEntropy(Loss):
                              f"got values from {y.min()} to {y.max()}")
         return z, y
 
-    def backward(self):
+    def backward(self) -> np.ndarray:
         z = self._cached("z")
         return (sigmoid(z) - self.y) / z.shape[0]
 
-    def predict(self, z):
+    def predict(self, z: np.ndarray) -> np.ndarray:
         return (np.real(z) > 0).astype(np.int64).reshape(z.shape[0])
 
-    def width_problem(self, width):
+    def width_problem(self, width: int) -> str | None:
         if width != 1:
             return f"needs 1; use SoftmaxLoss for {width} classes"
         return None
@@ -234,16 +237,22 @@ class MSELoss(Loss):
 
     scores: (N, K) or (N,); y: the same shape (a (N,) y is accepted for (N, 1) scores)
     backward() -> dscores: shaped like scores, equal to 2 (scores - y) / scores.size
+
+    regression = True: its predictions are values, not classes, so fit reports R²
+    rather than an accuracy (every other loss here is a classifier's).
     """
 
-    def __init__(self):
+    regression = True
+
+    def __init__(self) -> None:
         self.diff = None
 
-    def forward(self, scores, y):
+    def forward(self, scores: np.ndarray, y: np.ndarray) -> float:
         self.diff = self._difference(scores, y)
         return (self.diff**2).mean()
 
-    def sample_losses(self, scores, y):
+    def sample_losses(self, scores: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """scores, y: (N, ...) -> (N,), each sample's mean squared error."""
         diff = self._difference(scores, y)
         return (diff**2).reshape(diff.shape[0], -1).mean(axis=1)
 
@@ -254,11 +263,11 @@ class MSELoss(Loss):
             raise ValueError(f"MSELoss: expected targets of shape {scores.shape}, got {y.shape}")
         return scores - y.reshape(scores.shape)
 
-    def backward(self):
+    def backward(self) -> np.ndarray:
         diff = self._cached("diff")
         return 2 * diff / diff.size
 
-    def predict(self, scores):
+    def predict(self, scores: np.ndarray) -> np.ndarray:
         return scores
 
 

@@ -1,14 +1,22 @@
 """Net: a list of layers followed by a loss, with L2 regularization, save and load."""
+from __future__ import annotations
+
 import json
 import os
 import tempfile
 import zipfile
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import registry
 from .layers import Affine, Dropout, ReLU, Sigmoid, Tanh
 from .losses import MSELoss, SigmoidCrossEntropy, SoftmaxLoss
+from .validate import real
+
+if TYPE_CHECKING:
+    from .contract import Layer, Loss
 
 ACTIVATIONS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid}
 LOSSES = {"softmax": SoftmaxLoss, "sigmoid": SigmoidCrossEntropy, "mse": MSELoss}
@@ -37,7 +45,8 @@ class Net:
     (N, T, C) for sequences); y: (N,) labels or targets (or (N, T)).
     """
 
-    def __init__(self, layers, loss, reg=0.0, dtype=np.float64):
+    def __init__(self, layers: Iterable[Layer], loss: Loss, reg: float = 0.0,
+                 dtype: DTypeLike = np.float64):
         self.layers = list(layers)
         self.loss_fn = loss
         self.reg = _check_reg(reg)
@@ -55,8 +64,10 @@ class Net:
         self.data_loss = self.reg_loss = None
 
     @classmethod
-    def mlp(cls, sizes, activation="relu", keep_prob=None, loss="softmax", reg=0.0,
-            init=None, seed=0, dtype=np.float64):
+    def mlp(cls, sizes: Sequence[int], activation: str = "relu",
+            keep_prob: float | None = None, loss: str = "softmax", reg: float = 0.0,
+            init: str | float | None = None, seed: int | np.random.Generator = 0,
+            dtype: DTypeLike = np.float64) -> Net:
         """A multilayer perceptron: Affine, activation[, Dropout], ..., Affine, then the loss.
 
         sizes: [D, H1, ..., C], the input width, the hidden widths, the output width
@@ -105,23 +116,23 @@ class Net:
         return slots
 
     @property
-    def params(self):
+    def params(self) -> dict[str, np.ndarray]:
         """Ordered dict name -> the layer's own array: W1, b1, W2, b2, ..."""
         return {name: layer.params[key] for name, layer, key in self._slots()}
 
-    def weights(self):
+    def weights(self) -> list[np.ndarray]:
         """The arrays L2 regularization applies to (each layer's `weights`)."""
         return [layer.params[key] for layer in self.layers for key in layer.weights]
 
     # -- modes ------------------------------------------------------------------
 
-    def train(self):
+    def train(self) -> Net:
         """Training mode for every layer (Dropout drops units). Returns the net."""
         for layer in self.layers:
             layer.training = True
         return self
 
-    def eval(self):
+    def eval(self) -> Net:
         """Evaluation mode for every layer (Dropout is the identity). Returns the net."""
         for layer in self.layers:
             layer.training = False
@@ -129,7 +140,7 @@ class Net:
 
     # -- forward and backward ---------------------------------------------------
 
-    def forward(self, X):
+    def forward(self, X: ArrayLike) -> np.ndarray:
         """X: (N, D) -> scores: (N, C), through every layer in order."""
         out = self._input(X)
         for i, layer in enumerate(self.layers):
@@ -139,12 +150,15 @@ class Net:
                 raise ValueError(f"net.layers[{i}] = {layer!r}: {err}") from err
         return out
 
-    def loss(self, X, y):
+    def loss(self, X: ArrayLike, y: ArrayLike) -> float:
         """X: (N, D), y: (N,) -> the total loss, data loss + 0.5 * reg * sum(W**2).
 
         Afterwards net.data_loss and net.reg_loss hold the two parts.
         """
-        scores = self.forward(X)
+        # A diverging net overflows inside some layer; the checks below turn that into one
+        # FloatingPointError that says so and what to do, instead of numpy's warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            scores = self.forward(X)
         if not isinstance(scores, np.ndarray) or scores.dtype.kind not in "fc":
             raise ValueError(f"net.layers[{len(self.layers) - 1}] = {self.layers[-1]!r}: forward "
                              f"must return an array of floats, got {type(scores).__name__}"
@@ -157,14 +171,15 @@ class Net:
             raise ValueError(f"net.loss_fn = {self.loss_fn!r}: {err}") from err
         reg_loss = 0.0
         if self.reg:
-            reg_loss = 0.5 * self.reg * sum(W.ravel() @ W.ravel() for W in self.weights())
+            with np.errstate(over="ignore"):  # huge weights: the isfinite check below says so
+                reg_loss = 0.5 * self.reg * sum(W.ravel() @ W.ravel() for W in self.weights())
         self.data_loss, self.reg_loss = _scalar(data_loss), _scalar(reg_loss)
         total = self.data_loss + self.reg_loss
         if not np.isfinite(total):
             raise FloatingPointError(self._diverged_message(f"the loss is {total}"))
         return total
 
-    def backward(self):
+    def backward(self) -> dict[str, np.ndarray]:
         """Gradients of the last net.loss(X, y): dict keyed like net.params.
 
         Each gradient has the shape of its parameter and includes reg * W for
@@ -188,18 +203,18 @@ class Net:
             grads[name] = grad + self.reg_gradient(layer, key) if self.reg else grad
         return grads
 
-    def reg_gradient(self, layer, key):
+    def reg_gradient(self, layer: Layer, key: str) -> np.ndarray | float:
         """The gradient of 0.5 * reg * sum(W**2) with respect to layer.params[key].
 
         reg * W for the weights (layer.weights), 0 for everything else (biases).
         """
         return self.reg * layer.params[key] if key in layer.weights else 0.0
 
-    def loss_and_grads(self, X, y):
+    def loss_and_grads(self, X: ArrayLike, y: ArrayLike) -> tuple[float, dict[str, np.ndarray]]:
         """X: (N, D), y: (N,) -> (loss, grads): net.loss(X, y), then net.backward()."""
         return self.loss(X, y), self.backward()
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """X: (N, D) -> predictions (N,): class labels, or values for MSELoss.
 
         Runs in eval mode (no dropout, BatchNorm's running statistics) and then restores
@@ -222,7 +237,7 @@ class Net:
                 layer.training = mode
         return self.loss_fn.predict(scores)
 
-    def accuracy(self, X, y):
+    def accuracy(self, X: ArrayLike, y: ArrayLike) -> float:
         """Fraction of the N samples of X: (N, D) whose predicted label equals y: (N,)."""
         y = np.asarray(y)
         predictions = self.predict(X)
@@ -259,7 +274,7 @@ class Net:
 
     # -- save and load ------------------------------------------------------------
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> None:
         """Write the architecture, the parameters and the buffers (BatchNorm's running
         statistics) to the .npz file `path` (no pickle).
 
@@ -299,7 +314,7 @@ class Net:
                 for i, layer in enumerate(self.layers) for name in getattr(layer, "buffers", ())}
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path: str | os.PathLike) -> Net:
         """Rebuild a Net written by Net.save(path)."""
         path = os.fspath(path)
         if not os.path.exists(path):
@@ -344,9 +359,9 @@ def _scalar(value):
 
 
 def _check_reg(reg):
-    if isinstance(reg, bool) or not isinstance(reg, (int, float)) or not 0 <= reg < np.inf:
-        raise ValueError(f"Net: reg must be a finite number >= 0, got {reg!r}")
-    return float(reg)
+    """reg as a float: a finite number >= 0 (a numpy scalar is fine)."""
+    return real(reg, "reg", "Net", low=0,
+                fix="reg is the L2 regularization strength, and 0 turns it off")
 
 
 def _check_names(slots, layers):

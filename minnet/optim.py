@@ -7,20 +7,45 @@ Every optimizer has the same single method:
 params: dict name -> array (such as net.params), updated in place
 grads: dict with the same names and shapes (such as net.backward())
 Any state (velocities, moment estimates) is kept per parameter name.
+repr(optimizer) shows its settings: SGD(lr=0.1), Adam(lr=0.001, beta1=0.9, ...).
 """
+from __future__ import annotations
+
 import numpy as np
+
+from .validate import real
 
 
 class Optimizer:
-    """Base class: checks the arguments, then calls `update` for each parameter."""
+    """Base class: checks the arguments, then calls `update` for each parameter.
 
-    def __init__(self, lr):
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < np.inf:
-            raise ValueError(f"{type(self).__name__}: lr must be a positive number, got {lr!r}")
-        self.lr = float(lr)
+    lr: the learning rate, a positive number (numpy scalars such as np.float32(0.1)
+        are fine; it is kept as a float)
+    """
+
+    def __init__(self, lr: float) -> None:
+        self.lr = real(lr, "lr", type(self).__name__, low=0, low_open=True,
+                       fix="the learning rate scales every step (try 0.1 for SGD, "
+                           "1e-3 for Adam)")
         self.state = {}
 
-    def step(self, params, grads):
+    def config(self) -> dict:
+        """The constructor's arguments, as repr shows them: {"lr": 0.1}."""
+        return {"lr": self.lr}
+
+    def __repr__(self) -> str:
+        """SGD(lr=0.1): the class and its config(), which rebuild the optimizer."""
+        args = ", ".join(f"{name}={value!r}" for name, value in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+    def step(self, params: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> None:
+        """Update every array of params in place from the gradient of the same name.
+
+        params: dict name -> float array, such as net.params
+        grads: dict with the same names, each gradient shaped like its parameter
+        Everything is checked before anything changes, so a bad call leaves params as
+        they were.
+        """
         if grads.keys() != params.keys():
             missing = [name for name in params if name not in grads]
             extra = [name for name in grads if name not in params]
@@ -45,8 +70,10 @@ class Optimizer:
         for name, param in params.items():
             self.update(name, param, grads[name])
 
-    def update(self, name, param, grad):
-        raise NotImplementedError
+    def update(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
+        """Update one parameter in place: name (its key, for per-parameter state),
+        param (any shape), grad (the same shape). Each optimizer defines it."""
+        raise NotImplementedError(f"{type(self).__name__}.update is not implemented")
 
 
 def _described(value):
@@ -58,20 +85,25 @@ def _described(value):
 class SGD(Optimizer):
     """Plain gradient descent: param -= lr * grad."""
 
-    def update(self, name, param, grad):
+    def update(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
+        """param -= lr * grad, in place."""
         param -= self.lr * grad
 
 
 class Momentum(Optimizer):
     """SGD with momentum: v = beta * v - lr * grad; param += v."""
 
-    def __init__(self, lr, beta=0.9):
+    def __init__(self, lr: float, beta: float = 0.9) -> None:
         super().__init__(lr)
-        if not 0 <= beta < 1:
-            raise ValueError(f"Momentum: beta must be in [0, 1), got {beta!r}")
-        self.beta = beta
+        self.beta = real(beta, "beta", "Momentum", low=0, high=1, high_open=True,
+                         meaning="the fraction of the velocity kept from step to step")
 
-    def update(self, name, param, grad):
+    def config(self) -> dict:
+        """{"lr": ..., "beta": ...}"""
+        return {"lr": self.lr, "beta": self.beta}
+
+    def update(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
+        """v = beta * v - lr * grad (v starts at 0 for each name); param += v, in place."""
         v = self.state.get(name, 0.0)
         v = self.beta * v - self.lr * grad
         self.state[name] = v
@@ -86,14 +118,23 @@ class Adam(Optimizer):
     their start at zero: m_hat = m / (1 - beta1**t), v_hat = v / (1 - beta2**t).
     """
 
-    def __init__(self, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
+    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
+                 eps: float = 1e-8) -> None:
         super().__init__(lr)
-        for name, beta in (("beta1", beta1), ("beta2", beta2)):
-            if not 0 <= beta < 1:
-                raise ValueError(f"Adam: {name} must be in [0, 1), got {beta!r}")
-        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.beta1 = real(beta1, "beta1", "Adam", low=0, high=1, high_open=True,
+                          meaning="the decay of the gradient's running mean")
+        self.beta2 = real(beta2, "beta2", "Adam", low=0, high=1, high_open=True,
+                          meaning="the decay of the squared gradient's running mean")
+        self.eps = real(eps, "eps", "Adam", low=0, low_open=True,
+                        meaning="the guard against dividing by zero")
 
-    def update(self, name, param, grad):
+    def config(self) -> dict:
+        """{"lr": ..., "beta1": ..., "beta2": ..., "eps": ...}"""
+        return {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps}
+
+    def update(self, name: str, param: np.ndarray, grad: np.ndarray) -> None:
+        """One Adam step of param, in place, with its moments m, v and step count t
+        kept under name."""
         m, v, t = self.state.get(name, (0.0, 0.0, 0))
         t += 1
         m = self.beta1 * m + (1 - self.beta1) * grad

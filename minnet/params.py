@@ -8,10 +8,12 @@ the ones the classic gradient-checking exercise is built on, for any net.
     params = vector_to_dictionary(theta, like=net.params)
     grad = gradients_to_vector(grads, like=net.params)  # (P,), aligned with theta
 """
+from __future__ import annotations
+
 import numpy as np
 
 
-def dictionary_to_vector(params):
+def dictionary_to_vector(params: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Flatten a dict of arrays into one vector.
 
     params: dict name -> array of any shape, in the order to flatten them
@@ -27,7 +29,7 @@ def dictionary_to_vector(params):
     return theta, keys
 
 
-def vector_to_dictionary(theta, like):
+def vector_to_dictionary(theta: np.ndarray, like: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Cut the vector theta back into arrays shaped like the arrays of `like`.
 
     theta: (P,) with P the total number of elements in `like`
@@ -50,7 +52,8 @@ def vector_to_dictionary(theta, like):
     return params
 
 
-def gradients_to_vector(grads, like):
+def gradients_to_vector(grads: dict[str, np.ndarray],
+                        like: dict[str, np.ndarray]) -> np.ndarray:
     """Flatten gradients in the order of the parameters they belong to.
 
     grads: dict keyed like the parameters ("W1") or with the "d" prefix of the

@@ -12,6 +12,8 @@ Your own layer saves and loads once you register it:
     class Square(minnet.Layer):
         ...
 """
+from __future__ import annotations
+
 from . import layers, losses
 from .contract import Layer, Loss
 
@@ -26,7 +28,7 @@ LOSSES = {cls.__name__: cls for cls in [
 ]}
 
 
-def register(cls):
+def register(cls: type) -> type:
     """Add a Layer or Loss subclass to the registry, under its class name; returns cls.
 
     Net.load rebuilds it as cls(**layer.config()), so its config() must return the
@@ -45,7 +47,7 @@ def register(cls):
     return cls
 
 
-def lookup(name):
+def lookup(name: str) -> type:
     """The registered layer or loss class called `name`, or an error listing them all."""
     cls = LAYERS.get(name) or LOSSES.get(name)
     if cls is None:
@@ -55,7 +57,7 @@ def lookup(name):
     return cls
 
 
-def name_of(obj):
+def name_of(obj: Layer | Loss) -> str:
     """The registered name of obj's class, or an error that says how to register it."""
     name = type(obj).__name__
     if (LAYERS.get(name) or LOSSES.get(name)) is not type(obj):
@@ -65,6 +67,6 @@ def name_of(obj):
     return name
 
 
-def is_loss(name):
+def is_loss(name: str) -> bool:
     """Whether `name` is a registered loss (else a layer, or unknown)."""
     return name in LOSSES

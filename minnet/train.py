@@ -1,25 +1,75 @@
-"""Training: minibatch gradient descent over a dataset, with a History of what happened."""
+"""Training: minibatch gradient descent over a dataset, with a History of what happened.
+
+fit also watches for the classic ways training goes wrong, and warns when it sees one:
+- the loss climbs far above where it started (DIVERGENCE_FACTOR times, and by more than
+  DIVERGENCE_MARGIN): the learning rate is too large (RuntimeWarning);
+- a classifier ends no better than always predicting the most frequent class, and
+  predicts that one class for nearly every sample: it learned nothing (RuntimeWarning);
+- a Dropout with a fixed seed, which drops the same units at every step (UserWarning).
+The rules are chosen so that healthy training does not meet them (its loss falls, and its
+predictions vary from sample to sample); the lessons, the demo and the tests all train
+without a warning.
+"""
+from __future__ import annotations
+
+import html
 import time
+import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .checker import check_net
+from .validate import count
+
+if TYPE_CHECKING:  # for the type hints only
+    from .net import Net
+    from .optim import Optimizer
+
+# The loss has diverged when an epoch's mean is this many times the first step's loss...
+DIVERGENCE_FACTOR = 10.0
+# ...and above it by more than this (so a tiny starting loss, say of a net trained
+# before, may still wobble).
+DIVERGENCE_MARGIN = 1.0
+# A classifier is at chance when its training accuracy is at most this above the share
+# of the most frequent class (what always predicting that class scores)...
+CHANCE_MARGIN = 0.01
+# ...and it learned nothing when, in addition, it predicts one class for at least this
+# share of the samples (a net whose every ReLU died gives every sample the same scores).
+COLLAPSED = 0.99
+# The validation loss is computed on chunks of this many samples (the memory of one
+# forward), when every layer treats each sample on its own.
+EVALUATION_CHUNK = 512
 
 
-@dataclass
+@dataclass(repr=False)
 class History:
     """What fit recorded.
 
     loss: the training loss of every step (one minibatch), in order
-    train_acc, val_acc: accuracy on the whole training set and on the
-        validation set after every epoch (val_acc is empty without val)
+    epoch_loss: the mean of those losses over each epoch
+    val_loss: the loss on the validation data after every epoch, in eval mode (no
+        dropout), data loss plus regularization like the training loss (empty without val)
+    metric: what train_acc and val_acc hold: "accuracy" (the fraction of samples whose
+        predicted class is right) for a classifier, "R²" for a regression net (a loss
+        with regression = True, such as MSELoss): 1 - sum((y - prediction)**2) /
+        sum((y - mean(y))**2), 1 for perfect predictions, 0 for always predicting the mean
+        (NaN for constant targets, where it would divide by 0)
+    train_acc, val_acc: that metric on the whole training set and on the validation
+        set after every epoch (val_acc is empty without val)
     seconds: wall-clock time of every epoch
     checks: (step, CheckReport) for every gradient check asked for with check_at
     check_seconds: the wall-clock time of each of those checks (those made during an
         epoch are included in its seconds)
+
+    repr(history) sums it up in one line; in a notebook it shows as a table of epochs.
     """
     loss: list = field(default_factory=list)
+    epoch_loss: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    metric: str = "accuracy"
     train_acc: list = field(default_factory=list)
     val_acc: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
@@ -27,25 +77,83 @@ class History:
     check_seconds: list = field(default_factory=list)
 
     @property
-    def steps(self):
+    def steps(self) -> int:
+        """The number of optimizer steps taken: len(history.loss)."""
         return len(self.loss)
 
+    @property
+    def epochs(self) -> int:
+        """The number of epochs completed."""
+        return len(self.epoch_loss)
 
-def fit(net, X, y, optimizer, epochs=10, batch_size=64, val=None, seed=0, verbose=True,
-        callback=None, check_at=(), check_size=16, check_options=None):
+    def __repr__(self) -> str:
+        """One line: epochs, steps, the loss at the start and in the last epoch, the last
+        validation loss, the last scores, the time and the number of checks."""
+        if not self.epochs:
+            return f"History({self.steps} steps, no epoch completed)"
+        parts = [f"{self.epochs} epoch{'s' * (self.epochs != 1)}, {self.steps} steps",
+                 f"loss {self.loss[0]:.4g} at the first step, {self.epoch_loss[-1]:.4g} "
+                 "in the last epoch"]
+        if self.val_loss:
+            parts.append(f"val loss {self.val_loss[-1]:.4g}")
+        parts.append(f"train {self.metric} {self.train_acc[-1]:.4f}")
+        if self.val_acc:
+            parts.append(f"val {self.metric} {self.val_acc[-1]:.4f}")
+        parts.append(f"{sum(self.seconds):.1f} s")
+        if self.checks:
+            parts.append(f"{len(self.checks)} gradient check{'s' * (len(self.checks) != 1)}")
+        return f"History({', '.join(parts)})"
+
+    def _repr_html_(self) -> str:
+        """A table with a row per epoch: mean loss, val loss, train and val metric, time."""
+        header = ["epoch", "loss (mean)"] + (["val loss"] if self.val_loss else []) + \
+            [f"train {self.metric}"] + ([f"val {self.metric}"] if self.val_acc else []) + \
+            ["seconds"]
+        rows = []
+        for k in range(self.epochs):
+            cells = [str(k + 1), f"{self.epoch_loss[k]:.4f}"]
+            if self.val_loss:
+                cells.append(f"{self.val_loss[k]:.4f}")
+            cells.append(f"{self.train_acc[k]:.4f}")
+            if self.val_acc:
+                cells.append(f"{self.val_acc[k]:.4f}")
+            cells.append(f"{self.seconds[k]:.2f}")
+            rows.append(cells)
+        return _html_table(header, rows, caption=repr(self))
+
+
+def _html_table(header, rows, caption):
+    """A plain HTML table, every text escaped."""
+    head = "".join(f"<th>{html.escape(text)}</th>" for text in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(text)}</td>" for text in cells) + "</tr>"
+                   for cells in rows)
+    return (f"<table><caption>{html.escape(caption)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def fit(net: Net, X: np.ndarray, y: np.ndarray, optimizer: Optimizer, epochs: int = 10,
+        batch_size: int = 64, val: tuple[np.ndarray, np.ndarray] | None = None,
+        seed: int | np.random.Generator = 0, verbose: bool | int = True,
+        callback: Callable | None = None, check_at: Iterable[int] = (), check_size: int = 16,
+        check_options: dict | None = None) -> History:
     """Train `net` on (X, y) with minibatches and return a History.
 
     net: what fit needs from a model (a minnet Net has all of it):
         `loss_and_grads(X, y) -> (loss, grads)`, `params` (dict name -> array,
-        updated in place), `accuracy(X, y) -> float`, `train()`, `dtype`, and
-        `layers`, each with a `training` flag
+        updated in place), `accuracy(X, y) -> float`, `predict(X)`, `train()`,
+        `eval()`, `loss(X, y)` (with `data_loss` and `reg_loss` set after it, for the
+        validation loss), `dtype`, `loss_fn`, and `layers`, each with a `training` flag
     X: (N, ...) inputs, whatever net's first layer takes; y: (N,) (or (N, T)) labels
     optimizer: a minnet.optim optimizer, called as optimizer.step(net.params, grads)
     epochs: passes over the data; batch_size: samples per step (the last
-        minibatch of an epoch may be smaller)
-    val: optional (X_val, y_val), for the validation accuracy after every epoch
+        minibatch of an epoch may be smaller). The samples are shuffled anew at the
+        start of every epoch, so no two epochs see the same minibatches.
+    val: optional (X_val, y_val), for the validation loss and accuracy (R² for a
+        regression net) after every epoch
     seed: int or Generator for the shuffling (nothing else is random here)
-    verbose: print one line per epoch
+    verbose: print a line every `verbose` epochs and after the last one (True or 1:
+        every epoch; False or 0: nothing); the line has the epoch's mean loss and the
+        accuracy (R² for a regression net, whose loss has regression = True)
     callback: optional callback(step, net, X_batch, y_batch), called after every
         optimizer step (step counts from 1)
     check_at: steps at which to gradient-check the net (0: before the first step;
@@ -59,46 +167,175 @@ def fit(net, X, y, optimizer, epochs=10, batch_size=64, val=None, seed=0, verbos
         training goes exactly as it would without it.
 
     The net is in training mode while fitting; each layer's mode is restored after.
+    Warnings (see the module's docstring) say when training goes wrong: a loss that
+    climbs far above its start, a classifier still at chance, a Dropout with a fixed seed.
     """
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim < 2 or y.shape[:1] != X.shape[:1] or len(X) == 0:
         raise ValueError(f"fit: expected X of shape (N, D) and y of shape (N,) with the same "
                          f"N >= 1, got X {X.shape} and y {y.shape}")
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"fit: {name} must be a positive int, got {value!r}")
+    epochs = count(epochs, "epochs", "fit")
+    batch_size = count(batch_size, "batch_size", "fit")
+    every = _print_every(verbose)
     if X.dtype.kind == "f":  # (integer token ids stay integers, for an Embedding)
         X = X.astype(net.dtype, copy=False)  # cast once here, not once per minibatch
     check_at = sorted(set(check_at))
+    regression = getattr(net.loss_fn, "regression", False) is True  # a duck-typed loss may lack it
+    _warn_of_fixed_masks(net)
     rng = np.random.default_rng(seed)
-    history = History()
+    history = History(metric="R²" if regression else "accuracy")
+    warned = False
     modes = [layer.training for layer in net.layers]
     net.train()
     try:
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
-            order = rng.permutation(len(X))
+            order = rng.permutation(len(X))  # a new order every epoch
             for first in range(0, len(X), batch_size):
                 batch = order[first:first + batch_size]
                 if history.steps in check_at:
-                    _check(net, X[batch], y[batch], history, check_size, check_options, verbose)
-                loss, grads = net.loss_and_grads(X[batch], y[batch])
+                    _check(net, X[batch], y[batch], history, check_size, check_options, every)
+                try:
+                    loss, grads = net.loss_and_grads(X[batch], y[batch])
+                except FloatingPointError as err:  # name the optimizer: its lr is the suspect
+                    raise FloatingPointError(f"fit: at step {history.steps + 1} (epoch {epoch}) "
+                                             f"with {optimizer!r}: {err}") from err
                 optimizer.step(net.params, grads)
                 history.loss.append(loss)
                 if callback is not None:
                     callback(history.steps, net, X[batch], y[batch])
-            history.train_acc.append(net.accuracy(X, y))
+            steps_per_epoch = -(-len(X) // batch_size)
+            history.epoch_loss.append(float(np.mean(history.loss[-steps_per_epoch:])))
+            history.train_acc.append(_score(net, X, y, regression))
             if val is not None:
-                history.val_acc.append(net.accuracy(*val))
+                history.val_loss.append(_evaluation_loss(net, *val))
+                history.val_acc.append(_score(net, *val, regression))
             history.seconds.append(time.perf_counter() - start)
-            if verbose:
+            if every and (epoch % every == 0 or epoch == epochs):
                 print(_progress_line(epoch, epochs, history), flush=True)
+            if not warned and _diverged(history):
+                warned = True
+                _warn(f"the training loss climbed from {history.loss[0]:.4g} at the first "
+                      f"step to {history.epoch_loss[-1]:.4g}, the mean of epoch {epoch}: "
+                      f"more than {DIVERGENCE_FACTOR:g} times where it started, so training "
+                      f"is diverging. {_too_large(optimizer, 'each step overshoots')}")
         if history.steps in check_at:  # a check asked for after the very last step
-            _check(net, X[batch], y[batch], history, check_size, check_options, verbose)
+            _check(net, X[batch], y[batch], history, check_size, check_options, every)
     finally:
         for layer, mode in zip(net.layers, modes):
             layer.training = mode
+    message = None if warned or regression else _learned_nothing(net, X, y, history, optimizer)
+    if message:
+        _warn(message)
     return history
+
+
+def _print_every(verbose):
+    """verbose as a number of epochs between progress lines (0: none)."""
+    if isinstance(verbose, (bool, np.bool_)):
+        return int(verbose)
+    return count(verbose, "verbose", "fit", minimum=0,
+                 fix="True or 1 prints every epoch, k every k-th one, False or 0 nothing")
+
+
+def _score(net, X, y, regression):
+    """The accuracy of a classifier, or the R² of a regression net, on (X, y)."""
+    if not regression:
+        return net.accuracy(X, y)
+    predictions = np.asarray(net.predict(X), dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).reshape(predictions.shape)
+    residual = np.sum((y - predictions) ** 2)
+    spread = np.sum((y - y.mean(axis=0)) ** 2)
+    if spread == 0:  # constant targets: R² divides by their spread, 0
+        return float("nan")
+    return float(1 - residual / spread)
+
+
+def _evaluation_loss(net, X, y):
+    """The loss of net on (X, y) in eval mode, data loss plus regularization as net.loss
+    computes it; in chunks when every layer treats each sample on its own (the data loss
+    is a mean over samples, so the chunks' losses weighted by their sizes give it)."""
+    X, y = np.asarray(X), np.asarray(y)
+    modes = [layer.training for layer in net.layers]
+    net.eval()
+    try:
+        if not all(getattr(layer, "samplewise", False) is True for layer in net.layers):
+            return float(net.loss(X, y))
+        total = 0.0
+        for first in range(0, len(X), EVALUATION_CHUNK):
+            chunk = slice(first, first + EVALUATION_CHUNK)
+            net.loss(X[chunk], y[chunk])
+            total += net.data_loss * len(X[chunk])
+        return float(total / len(X) + net.reg_loss)
+    finally:
+        for layer, mode in zip(net.layers, modes):
+            layer.training = mode
+
+
+def _diverged(history):
+    """The last epoch's mean loss is DIVERGENCE_FACTOR times the first step's loss, and
+    more than DIVERGENCE_MARGIN above it."""
+    start, now = history.loss[0], history.epoch_loss[-1]
+    return now > DIVERGENCE_FACTOR * start and now > start + DIVERGENCE_MARGIN
+
+
+def _chance(y):
+    """The accuracy of always predicting the most frequent label of y."""
+    _, counts = np.unique(y, return_counts=True)
+    return counts.max() / counts.sum()
+
+
+def _learned_nothing(net, X, y, history, optimizer):
+    """The warning for a classifier that ends at chance (within CHANCE_MARGIN of always
+    predicting the most frequent class) and predicts one class for nearly every sample
+    (COLLAPSED); None otherwise. (Early in healthy training the accuracy may be at
+    chance, but the predictions vary from sample to sample.)"""
+    chance, accuracy = _chance(y), history.train_acc[-1]
+    if accuracy > chance + CHANCE_MARGIN:
+        return None
+    classes, counts = np.unique(net.predict(X), return_counts=True)
+    share = counts.max() / counts.sum()
+    if share < COLLAPSED:
+        return None
+    return (f"after {history.epochs} epoch{'s' * (history.epochs != 1)} the training "
+            f"accuracy is {accuracy:.3f}, no better than always predicting the most frequent "
+            f"class ({chance:.3f}), and the net predicts class {classes[counts.argmax()]} "
+            f"for {share:.0%} of the samples: it learned nothing (its loss went from "
+            f"{history.loss[0]:.4g} at the first step to {history.epoch_loss[-1]:.4g} in the "
+            "last epoch). " + _too_large(optimizer, "a step too long can kill every ReLU, or "
+                                         "saturate every unit, in the first steps, and then "
+                                         "the net gives every sample the same scores")
+            + " If no learning rate helps, check the data and the labels.")
+
+
+def _too_large(optimizer, why):
+    """The advice for a learning rate too large: lower it, 10 times at a time."""
+    lr = getattr(optimizer, "lr", None)
+    lower = (f" (lr={lr / 10:g}, then lr={lr / 100:g})"
+             if isinstance(lr, (int, float)) and not isinstance(lr, bool) else "")
+    return (f"The learning rate of {optimizer!r} is most likely too large ({why}): lower "
+            f"it, 10 times at a time{lower}, until the loss falls.")
+
+
+def _warn(message):
+    """A RuntimeWarning from fit, pointing at the line that called fit."""
+    warnings.warn(f"fit: {message}", RuntimeWarning, stacklevel=3)
+
+
+def _warn_of_fixed_masks(net):
+    """Warn of every random layer with a fixed seed: it draws the same mask at every step."""
+    for i, layer in enumerate(net.layers):
+        if getattr(layer, "random", False) and getattr(layer, "seed", None) is not None:
+            config = getattr(layer, "config", dict)()
+            args = ", ".join(f"{key}={value!r}" for key, value in config.items() if key != "seed")
+            warnings.warn(
+                f"fit: net.layers[{i}] = {layer!r} has a fixed seed, so it draws the same "
+                "mask at every step and drops the same units all through training (a fixed "
+                "mask is right for a gradient check, wrong for training). Build it without "
+                f"a seed, {type(layer).__name__}({args}), for a new mask at every step, or "
+                "with rng=0 (or a "
+                "numpy Generator), for new masks that are the same from run to run.",
+                UserWarning, stacklevel=3)
 
 
 def _check(net, X_batch, y_batch, history, size, options, verbose):
@@ -115,10 +352,10 @@ def _check(net, X_batch, y_batch, history, size, options, verbose):
 
 
 def _progress_line(epoch, epochs, history):
-    steps_per_epoch = history.steps // epoch
-    mean_loss = np.mean(history.loss[-steps_per_epoch:])
-    line = (f"epoch {epoch:>{len(str(epochs))}}/{epochs}  loss {mean_loss:.4f}  "
-            f"train acc {history.train_acc[-1]:.3f}")
-    if history.val_acc:
-        line += f"  val acc {history.val_acc[-1]:.3f}"
+    """epoch 3/10  loss 0.4321  train acc 0.912  val loss 0.5012  val acc 0.887  (0.12 s)"""
+    score = "acc" if history.metric == "accuracy" else history.metric
+    line = (f"epoch {epoch:>{len(str(epochs))}}/{epochs}  loss {history.epoch_loss[-1]:.4g}  "
+            f"train {score} {history.train_acc[-1]:.3f}")
+    if history.val_loss:
+        line += f"  val loss {history.val_loss[-1]:.4g}  val {score} {history.val_acc[-1]:.3f}"
     return line + f"  ({history.seconds[-1]:.2f} s)"

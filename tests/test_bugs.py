@@ -104,6 +104,58 @@ def test_mutation_score_every_bug_is_caught_and_localized(mode, capsys):
     assert all(clean.values())
 
 
+def backward_results(net, X, y, site):
+    """What the broken object's backward gives at a site, on the net's own batch: a
+    layer's dx and parameter gradients (from the input the net gives it and a fixed
+    dout), the loss's dscores, or the net's regularization gradients (site None)."""
+    if site is None:
+        net.loss_fn.forward(net.forward(X), y)
+        dscores = net.loss_fn.backward()
+        reg = [np.asarray(net.reg_gradient(layer, key), dtype=float)
+               for layer in net.layers for key in layer.params]
+        return [np.array(dscores), *reg]
+    x = X
+    for layer in net.layers[:site]:
+        x = layer.forward(x)
+    layer = net.layers[site]
+    # both passes draw the same random numbers (a Dropout without a seed)
+    generator = getattr(layer, "rng", None)
+    state = generator.bit_generator.state if generator is not None else None
+    # dx too in a first layer, where the net skips it: a dx bug there is still a bug
+    needs_dx, layer.needs_dx = layer.needs_dx, True
+    out = layer.forward(x)
+    dout = np.random.default_rng(1).standard_normal(np.shape(out))
+    dx = layer.backward(dout)
+    layer.needs_dx = needs_dx
+    if generator is not None:
+        generator.bit_generator.state = state
+    grads = [np.array(layer.grads[key]) for key in sorted(layer.grads)]
+    return grads if dx is None else [np.array(dx), *grads]  # None: Embedding's token ids
+
+
+def changed(right, wrong):
+    """Whether some result differs by more than rounding (or has another shape)."""
+    return len(right) != len(wrong) or any(
+        np.shape(r) != np.shape(w) or np.abs(w - r).max() > 1e-9 * np.abs(r).max()
+        for r, w in zip(right, wrong))
+
+
+def test_every_catalogued_bug_changes_what_backward_gives_wherever_it_fits():
+    # Directly, layer by layer: the mutation score above skips an injection that hurts no
+    # parameter (a dx bug in the first layer), so a bug made harmless could hide there.
+    harmless = []
+    for bug in bugs.catalogue():
+        for name in quiz_nets_for(bug):
+            net, X, y = make_net(name)
+            for site in bugs.sites(net, bug.name):
+                right = backward_results(net, X, y, site)
+                with bugs.inject(net, bug.name, layer=site):
+                    wrong = backward_results(net, X, y, site)
+                if not changed(right, wrong):
+                    harmless.append((bug.name, name, site))
+    assert harmless == []
+
+
 def test_the_maxpool_tie_bug_meets_exact_ties_in_the_cnn():
     net, X, y = make_net("cnn")
     assert isinstance(net.layers[4], MaxPool2D)

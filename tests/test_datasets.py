@@ -139,9 +139,20 @@ def test_train_test_split_is_stratified_disjoint_and_reproducible():
     assert X_train.shape == (120, 4) and X_test.shape == (30, 4)
     np.testing.assert_array_equal(np.bincount(y_test), [10, 10, 10])
     np.testing.assert_array_equal(X, X_copy)
-    rows = {tuple(row) + (label,) for row, label in zip(X_train, y_train)}
-    rows |= {tuple(row) + (label,) for row, label in zip(X_test, y_test)}
-    assert len(rows) == len({tuple(row) + (label,) for row, label in zip(X, y)})
+    # Iris has two identical samples (rows 101 and 142), so samples cannot be told apart
+    # by value: split their indices (unique), with the same labels and seed.
+    assert np.array_equal(X[101], X[142]) and y[101] == y[142]
+    index = np.arange(len(y))
+    i_train, i_test, iy_train, iy_test = train_test_split(index, y, test_fraction=0.2, seed=0)
+    assert set(i_train).isdisjoint(i_test)
+    np.testing.assert_array_equal(np.sort(np.concatenate([i_train, i_test])), index)
+    np.testing.assert_array_equal(iy_train, y[i_train])
+    np.testing.assert_array_equal(iy_test, y[i_test])
+    # the samples go where their indices go: the split depends on y and the seed alone
+    np.testing.assert_array_equal(X_train, X[i_train])
+    np.testing.assert_array_equal(X_test, X[i_test])
+    np.testing.assert_array_equal(y_train, y[i_train])
+    np.testing.assert_array_equal(y_test, y[i_test])
     again = train_test_split(X, y, test_fraction=0.2, seed=0)
     np.testing.assert_array_equal(again[1], X_test)
     other = train_test_split(X, y, test_fraction=0.2, seed=1)

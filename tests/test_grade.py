@@ -144,6 +144,81 @@ def test_gradescope_results(tmp_path):
     assert all(isinstance(t["output"], str) and t["output"] for t in written["tests"])
 
 
+MIXED = """
+class Tanh(Layer):                      # a wrong gradient: 1 - t where 1 - t**2 belongs
+    def forward(self, x):
+        self.t = np.tanh(x)
+        return self.t
+    def backward(self, dout):
+        return dout * (1 - self.t)
+
+class ReLU(Layer):                      # raises in every test
+    def forward(self, x):
+        raise ValueError("not today")
+    def backward(self, dout):
+        return dout
+"""
+
+
+def test_passed_over_total_tests_is_shown_the_same_everywhere(tmp_path):
+    """A right class, a wrong gradient and a class that raises: every test of each runs,
+    and the table, the JSON, Gradescope's results and the gradebook all say passed/total."""
+    path = tmp_path / "mixed.py"
+    path.write_text(HONEST.read_text() + MIXED)
+    names = ["Sigmoid", "Tanh", "ReLU"]
+    result = grade.grade_submission(path, names, limits=FAST)
+    total = {name: len(grade.tests_of(grade.ENTRIES[name], grade.DEFAULT_SEED))
+             for name in names}
+    expected = {"Sigmoid": f"{total['Sigmoid']}/{total['Sigmoid']}",
+                "Tanh": f"0/{total['Tanh']}", "ReLU": f"0/{total['ReLU']}"}
+    for c in result.classes:
+        assert len(c.tests) == total[c.name]  # every test ran, failing or not
+    rows = {line.split()[0]: line.split() for line in result.format().splitlines()[3:6]}
+    assert {name: rows[name][2] for name in names} == expected
+    assert rows["Tanh"][5:] == ["wrong", "gradient", f"({total['Tanh']})"]
+    assert rows["ReLU"][5:] == ["raised", f"({total['ReLU']})"]
+    document = json.loads(result.to_json())
+    assert {c["name"]: f"{c['tests_passed']}/{c['tests_total']}"
+            for c in document["classes"]} == expected
+    outputs = {t["name"]: t["output"] for t in result.gradescope()["tests"]}
+    assert {name: outputs[name].split(". ")[0] for name in names} == \
+        {name: f"tests passed: {tally}" for name, tally in expected.items()}
+    assert "not today" in outputs["ReLU"] and "dx" in outputs["Tanh"]
+    gradebook = tmp_path / "gradebook.csv"
+    grade.write_gradebook([result], gradebook, names)
+    with gradebook.open(newline="") as f:
+        header, row = list(csv.reader(f))
+    assert dict(zip(header, row)) == {
+        "student": "mixed", "score": "1", "max_score": "3", "Sigmoid": "1", "Tanh": "0",
+        "ReLU": "0", **{f"{name} tests": tally for name, tally in expected.items()},
+        "notes": ""}
+
+
+def test_the_grade_in_a_notebook_is_an_escaped_table_in_band_colors():
+    from minnet.plot import BAND_COLORS, RESULT_COLORS
+    evil = "<script>alert('x')</script>"
+    result = grade.Grade("s", "f<script>.py", [
+        grade.ClassGrade("Affine", tests=[grade.TestResult("Affine(3, 4)", True,
+                                                           max_rel_error=3e-9)]),
+        grade.ClassGrade(evil, hint=f"look at {evil}", tests=[
+            grade.TestResult(f"{evil}(2)", False, "raised", f"ValueError: {evil}", 0.5),
+            grade.TestResult("ok", True, max_rel_error=2e-5)])], notes=[evil])
+    page = result._repr_html_()
+    # the source, the class's name in its row and before its hint, the hint, the note
+    assert "<script>" not in page and page.count("&lt;script&gt;") == 5
+    assert page.count("<tr>") == 3 and "1/2" in page and "score: 1.5/2" in page
+    cells = page.split("<tr>")
+    assert f"background:{RESULT_COLORS['PASS']}" in cells[2]
+    assert f"background:{BAND_COLORS['excellent']}" in cells[2] and "3.0e-09" in cells[2]
+    assert f"background:{RESULT_COLORS['FAIL']}" in cells[3]
+    assert f"background:{BAND_COLORS['wrong']}" in cells[3] and "5.0e-01" in cells[3]
+    one = result.classes[1]._repr_html_()
+    assert "<script>" not in one and "&lt;script&gt;alert(&#x27;x&#x27;)" in one
+    rows = one.split("<tr>")[2:]
+    assert len(rows) == 2 and f"background:{BAND_COLORS['wrong']}" in rows[0]
+    assert f"background:{BAND_COLORS['acceptable']}" in rows[1]
+
+
 def test_json_on_stdout_is_one_document_and_nothing_else(tmp_path):
     result = subprocess.run([sys.executable, "-m", "minnet", "grade", str(HONEST), "--json",
                              "--classes", "ReLU,MSELoss"], capture_output=True, text=True,
@@ -174,12 +249,16 @@ def test_a_whole_class_gives_a_gradebook(tmp_path, capsys):
     assert out[-1].startswith("graded 5 submission(s)")
     with gradebook.open(newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["student", "score", "max_score", "Tanh", "ReLU", "notes"]
+    assert rows[0] == ["student", "score", "max_score", "Tanh", "ReLU", "Tanh tests",
+                       "ReLU tests", "notes"]
     table = {row[0]: row[1:] for row in rows[1:]}
-    assert table["ann"][:4] == ["3", "3", "2", "1"] and table["cai"][:4] == ["3", "3", "2", "1"]
+    assert table["ann"][:6] == table["cai"][:6] == ["3", "3", "2", "1", "6/6", "6/6"]
     assert table["ben"][0] == table["ben"][3] == "1" and table["ben"][2] == "0"
-    assert table["dee"][:2] == ["0", "3"] and "holds 0 .py or .ipynb files" in table["dee"][4]
-    assert "not a .py file" in table["notes"][4]
+    assert table["ben"][4:6] == ["0/6", "6/6"]
+    # not graded at all: no test passed, of all the tests the classes have
+    assert table["dee"][:6] == ["0", "3", "0", "0", "0/6", "0/6"]
+    assert "holds 0 .py or .ipynb files" in table["dee"][6]
+    assert "not a .py file" in table["notes"][6]
     everything = json.loads(details.read_text())
     assert [g["student"] for g in everything] == ["ann", "ben", "cai", "dee", "notes"]
 

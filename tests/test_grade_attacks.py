@@ -202,6 +202,31 @@ def test_a_memory_bomb_fails_its_class_and_nothing_else(tmp_path):
     assert all(c.passed for name, c in grade.items() if name != "Tanh")
 
 
+def test_a_memory_error_inside_numpy_is_told_at_the_students_line(tmp_path):
+    attack = """
+        class Tanh(Layer):
+            def forward(self, x):
+                self.t = np.tanh(x)
+                table = np.ones((10**5, 10**4))  # 8 GB, over the memory limit
+                return self.t
+            def backward(self, dout):
+                return dout * (1 - self.t**2)
+        """
+    path = submission(tmp_path, "greedy.py", attack)
+    line = next(k for k, text in enumerate(path.read_text().splitlines(), 1)
+                if "np.ones((10**5" in text)
+    limits = Limits(memory_mb=700, time_limit=20.0, import_time_limit=10.0)
+    grade = grade_submission(path, ["Tanh", "ReLU"], limits=limits)
+    tanh = classes(grade)["Tanh"]
+    assert tanh.problem == "memory limit" and tanh.score == 0
+    assert tanh.hint.endswith(f"(in forward, greedy.py line {line})")
+    assert "numeric.py" not in tanh.hint and "numpy" not in tanh.hint
+    # stopped at its first test, the class still counts every test it has
+    assert tanh.tally == f"0/{tanh.total_tests}" and tanh.total_tests >= 6
+    assert json.loads(grade.to_json())["classes"][0]["tests_total"] == tanh.total_tests
+    assert classes(grade)["ReLU"].passed
+
+
 def test_writing_and_deleting_files_outside_its_folder_is_refused(tmp_path):
     mine = tmp_path / "grader"
     mine.mkdir()

@@ -173,7 +173,25 @@ def test_sigmoid_and_relu_complex_decide_by_real_part():
     x = np.array([[1000.0 + 1e-20j, -1000.0 + 1e-20j, -2.0 + 5j]])
     np.testing.assert_array_equal(ReLU().forward(x), [[1000.0 + 1e-20j, 0, 0]])
     out = Sigmoid().forward(x)
-    assert np.all(np.isfinite(out))
+    np.testing.assert_allclose(out[0, :2], [1.0, 0.0], rtol=0, atol=1e-300)
+    np.testing.assert_allclose(out[0, 2], 1 / (1 + np.exp(2 - 5j)), rtol=1e-14)
+
+
+def test_sigmoid_complex_step_is_its_derivative_for_large_x_too():
+    # The complex step's derivative Im sigmoid(x + ih) / h against sigmoid'(x), written
+    # as exp(-|x|) / (1 + exp(-|x|))**2, which neither overflows nor cancels. Up to |x|
+    # = 600 (beyond that exp(-|x|) * h is below float64's smallest number), and at
+    # +-1000, where both are exactly 0.
+    x = np.concatenate([np.linspace(-40, 40, 161), [-600, -300, -100, 100, 300, 600],
+                        [-1000, 1000]])
+    h = 1e-20
+    out = Sigmoid().forward(x + 1j * h)
+    derivative = out.imag / h
+    e = np.exp(-np.abs(x))
+    np.testing.assert_allclose(derivative, e / (1 + e) ** 2, rtol=1e-12, atol=0)
+    assert derivative[-1] == derivative[-2] == 0.0
+    # and the value to full precision, tiny ones too (exp(600) does not overflow yet)
+    np.testing.assert_allclose(out.real[:-2], 1 / (1 + np.exp(-x[:-2])), rtol=1e-14, atol=0)
 
 
 def test_dropout_inverted_scaling_and_keep_rate():

@@ -96,6 +96,19 @@ def test_predict_uses_eval_mode_and_restores_modes():
     assert net.train() is net and all(layer.training for layer in net.layers)
 
 
+def test_predict_restores_each_layers_mode_when_a_layer_raises():
+    # Images of the wrong size pass the convolution and fail at the Affine after it:
+    # predict has already put every layer in eval mode when the error comes.
+    net = Net([Conv2D(1, 2, 3, pad=1, rng=0), BatchNorm(2), ReLU(), Dropout(0.5, seed=1),
+               Affine(2 * 4 * 4, 3, rng=1)], SoftmaxLoss())
+    net.layers[1].training = False  # a mix of modes, each to be given back as it was
+    net.layers[4].training = False
+    modes = [layer.training for layer in net.layers]
+    with pytest.raises(ValueError, match=r"net.layers\[4\] = Affine"):
+        net.predict(np.ones((2, 1, 5, 5)))
+    assert [layer.training for layer in net.layers] == modes == [True, False, True, True, False]
+
+
 def test_accuracy():
     net = Net.mlp([4, 5, 3], seed=0)
     X, _ = small_data()
@@ -240,7 +253,15 @@ def test_recurrent_net_checks_saves_and_loads(tmp_path):
     net.save(tmp_path / "rnn.npz")
     loaded = Net.load(tmp_path / "rnn.npz")
     assert loaded.loss(X, y) == net.loss(X, y)
-    assert net.predict(X).shape == (2, 6) and 0 <= net.accuracy(X, y) <= 1
+    # a label per time step: the class of the highest score, in eval mode (no dropout)
+    predicted = net.predict(X)
+    scores = net.eval().forward(X)
+    net.train()
+    assert predicted.shape == (2, 6)
+    assert all(predicted[n, t] == np.argmax(scores[n, t]) for n in range(2) for t in range(6))
+    labels = predicted.copy()
+    labels[0, :3] = (labels[0, :3] + 1) % 4  # 3 of the 12 steps wrong
+    assert net.accuracy(X, labels) == 9 / 12
 
 
 def test_overflowing_scores_are_reported_as_divergence():

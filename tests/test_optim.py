@@ -73,3 +73,23 @@ def test_a_read_only_parameter_is_refused_before_anything_changes():
     with pytest.raises(ValueError, match="SGD.step: parameter b is read-only"):
         SGD(0.1).step({"W": W, "b": b}, {"W": np.ones(2), "b": np.ones(3)})
     np.testing.assert_array_equal(W, [1.0, 1.0])
+
+
+def test_reprs_show_every_setting_and_rebuild_the_optimizer():
+    assert repr(SGD(0.1)) == "SGD(lr=0.1)"
+    assert repr(Momentum(0.05, beta=0.5)) == "Momentum(lr=0.05, beta=0.5)"
+    assert repr(Adam()) == "Adam(lr=0.001, beta1=0.9, beta2=0.999, eps=1e-08)"
+    assert repr(SGD(np.float32(0.5))) == "SGD(lr=0.5)"  # a plain float, not np.float32(0.5)
+    for optimizer in (SGD(0.3), Momentum(0.2, beta=0.8), Adam(0.01, beta1=0.8, eps=1e-6)):
+        again = eval(repr(optimizer), {"SGD": SGD, "Momentum": Momentum, "Adam": Adam})
+        assert type(again) is type(optimizer) and vars(again) == vars(optimizer)
+
+
+def test_betas_and_eps_are_checked_with_their_meaning():
+    with pytest.raises(ValueError, match=r"Adam: beta2, the decay of the squared gradient's "
+                                         r"running mean, must be in \[0, 1\), got 1"):
+        Adam(beta2=1)
+    with pytest.raises(ValueError, match=r"Adam: eps, .* must be a positive number, got 0"):
+        Adam(eps=0)
+    with pytest.raises(ValueError, match=r"Momentum: beta, .* got '0.9' \(a str"):
+        Momentum(0.1, beta="0.9")

@@ -1,11 +1,13 @@
+import re
 import time
+import warnings
 
 import numpy as np
 import pytest
 
-from minnet import SGD, Adam, Affine, Momentum, Net, ReLU, SoftmaxLoss, fit
+from minnet import SGD, Adam, Affine, Dropout, Momentum, MSELoss, Net, ReLU, SoftmaxLoss, fit
 from minnet import demo
-from minnet.datasets import make_spiral
+from minnet.datasets import load_digits, make_spiral, train_test_split
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -88,3 +90,145 @@ def test_fit_rejects_bad_arguments():
         fit(net, X, y, SGD(0.1), batch_size=0)
     with pytest.raises(ValueError, match="epochs must be a positive int"):
         fit(net, X, y, SGD(0.1), epochs=1.5)
+
+
+def digits():
+    X, y = load_digits()
+    return X / 16, y
+
+
+@pytest.mark.parametrize("lr", [10, 100, 1e4])
+def test_a_learning_rate_far_too_large_warns_naming_it(lr):
+    X, y = digits()
+    with pytest.warns(RuntimeWarning) as caught:
+        history = fit(Net.mlp([64, 128, 64, 10], seed=0), X, y, SGD(lr), epochs=2,
+                      verbose=False)
+    assert len(caught) == 1  # one warning per fit, not one per epoch
+    message = str(caught[0].message)
+    assert re.escape(f"SGD(lr={float(lr)!r})") in re.escape(message)
+    assert "diverging" in message and "too large" in message and f"lr={lr / 10:g}" in message
+    assert max(history.epoch_loss) > 10 * history.loss[0]  # it did diverge
+
+
+@pytest.mark.parametrize("optimizer", [SGD(0.1), Momentum(0.1), Adam(0.01)], ids=repr)
+def test_healthy_learning_rates_train_without_a_warning(optimizer):
+    X, y = digits()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = fit(Net.mlp([64, 128, 64, 10], seed=0), X, y, optimizer, epochs=2,
+                      verbose=False)
+    assert [str(w.message) for w in caught] == []
+    assert history.train_acc[-1] > 0.8
+
+
+def test_a_classifier_stuck_at_chance_warns():
+    # SGD(3.0) kills the ReLUs in the first steps; the loss then settles near log(10),
+    # never 10 times its start, but every digit gets the same class.
+    X, _, y, _ = train_test_split(*digits(), test_fraction=0.2, seed=0)
+    with pytest.warns(RuntimeWarning, match=r"no better than always predicting the most "
+                                            r"frequent class.*SGD\(lr=3.0\).*too large"):
+        history = fit(Net.mlp([64, 128, 64, 10], seed=0), X, y, SGD(3.0), epochs=3,
+                      verbose=False)
+    assert max(history.epoch_loss) < 10 * history.loss[0]  # so the other rule is silent
+    assert history.train_acc[-1] <= np.bincount(y).max() / len(y) + 0.01
+
+
+def test_a_fixed_dropout_mask_is_named_with_the_fix():
+    X, y = make_spiral(n_per_class=10, seed=0)
+    net = Net([Affine(2, 8, rng=0), ReLU(), Dropout(0.5, seed=0), Affine(8, 3, rng=1)],
+              SoftmaxLoss())
+    with pytest.warns(UserWarning, match=r"net.layers\[2\] = Dropout\(keep_prob=0.5, seed=0\) "
+                                         r"has a fixed seed.*Dropout\(keep_prob=0.5\).*rng="):
+        fit(net, X, y, SGD(0.1), epochs=1, batch_size=10, verbose=False)
+    for fresh in (Dropout(0.5), Dropout(0.5, rng=0)):
+        net = Net([Affine(2, 8, rng=0), ReLU(), fresh, Affine(8, 3, rng=1)], SoftmaxLoss())
+        fit(net, X, y, SGD(0.1), epochs=1, batch_size=10, verbose=False)  # no warning
+
+
+def test_every_epoch_draws_a_new_order_of_all_samples():
+    X = np.arange(40, dtype=float).reshape(-1, 1)  # each sample's value is its index
+    y = np.arange(40) % 2
+    seen = []
+    fit(Net.mlp([1, 4, 2], seed=0), X, y, SGD(0.01), epochs=3, batch_size=8, verbose=False,
+        callback=lambda step, net, X_batch, y_batch: seen.extend(X_batch[:, 0].astype(int)))
+    epochs = [seen[k * 40:(k + 1) * 40] for k in range(3)]
+    for order in epochs:
+        assert sorted(order) == list(range(40))  # every sample once per epoch
+    assert epochs[0] != epochs[1] and epochs[1] != epochs[2] and epochs[0] != epochs[2]
+
+
+def test_verbose_k_prints_every_kth_epoch_and_the_last(capsys):
+    X, y = make_spiral(n_per_class=10, seed=0)
+    for verbose, printed in ((3, [3, 6, 7]), (True, [1, 2, 3, 4, 5, 6, 7]),
+                             (np.int64(2), [2, 4, 6, 7]), (0, []), (False, [])):
+        fit(Net.mlp([2, 8, 3], seed=0), X, y, SGD(0.1), epochs=7, batch_size=10,
+            verbose=verbose)
+        lines = capsys.readouterr().out.splitlines()
+        assert [int(line.split()[1].split("/")[0]) for line in lines] == printed, verbose
+    for bad in (-1, 1.5, "2", None):
+        with pytest.raises(ValueError, match=r"fit: verbose must be an int >= 0, got"):
+            fit(Net.mlp([2, 8, 3]), X, y, SGD(0.1), verbose=bad)
+
+
+def regression_data(seed=0, N=200):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((N, 3))
+    return X, X @ np.array([1.5, -2.0, 0.5]) + 0.1 * rng.standard_normal(N)
+
+
+def test_a_regression_net_reports_r2_instead_of_accuracy(capsys):
+    X, y = regression_data()
+    X_val, y_val = regression_data(seed=1, N=50)
+    net = Net([Affine(3, 1, rng=0)], MSELoss())
+    history = fit(net, X, y, SGD(0.05), epochs=20, batch_size=20, val=(X_val, y_val),
+                  verbose=10)
+    lines = capsys.readouterr().out.splitlines()
+    assert "train R² " in lines[-1] and "val R² " in lines[-1] and "acc" not in lines[-1]
+    assert history.metric == "R²"
+    # R² by its definition, from the predictions of the trained net
+    for (X_set, y_set), score in (((X, y), history.train_acc[-1]),
+                                   ((X_val, y_val), history.val_acc[-1])):
+        residual = y_set - net.predict(X_set)[:, 0]
+        assert score == pytest.approx(1 - residual @ residual / np.sum((y_set - y_set.mean())**2))
+    assert history.train_acc[-1] > 0.99 and history.train_acc[0] < history.train_acc[-1]
+
+
+def test_validation_loss_is_the_eval_mode_loss_after_each_epoch():
+    X, y = digits()
+    X_train, y_train, X_val, y_val = X[:700], y[:700], X[700:], y[700:]  # 1097: three chunks
+    net = Net.mlp([64, 32, 10], keep_prob=0.5, reg=1e-3, seed=0)
+    history = fit(net, X_train, y_train, SGD(0.1), epochs=3, val=(X_val, y_val), verbose=False)
+    assert len(history.val_loss) == len(history.epoch_loss) == 3
+    net.eval()
+    expected = net.loss(X_val, y_val)  # one piece, no dropout, regularization included
+    assert history.val_loss[-1] == pytest.approx(expected, rel=1e-12)
+    assert history.val_loss[-1] != pytest.approx(net.train().loss(X_val, y_val), rel=1e-3)
+
+
+def test_history_reads_as_a_line_and_as_a_table():
+    X, y = make_spiral(n_per_class=20, seed=0)
+    history = fit(Net.mlp([2, 16, 3], seed=0), X, y, Adam(0.02), epochs=3, batch_size=20,
+                  val=(X, y), verbose=False)
+    text = repr(history)
+    assert text.startswith("History(3 epochs, 9 steps, loss ")
+    assert f"val loss {history.val_loss[-1]:.4g}" in text
+    assert f"train accuracy {history.train_acc[-1]:.4f}" in text
+    table = history._repr_html_()
+    assert table.count("<tr>") == 1 + 3  # the header and one row per epoch
+    for k in range(3):
+        assert (f"<td>{k + 1}</td><td>{history.epoch_loss[k]:.4f}</td>"
+                f"<td>{history.val_loss[k]:.4f}</td><td>{history.train_acc[k]:.4f}</td>") in table
+    assert "<th>val accuracy</th>" in table
+    assert history.epoch_loss[0] == pytest.approx(np.mean(history.loss[:3]))
+
+
+def test_a_diverged_loss_names_the_optimizer():
+    X, y = make_spiral(n_per_class=10, seed=0)
+    net = Net.mlp([2, 8, 3], seed=0)
+
+    def overflowing(X_batch, y_batch):
+        raise FloatingPointError("Net.loss: the loss is inf")
+    net.loss_and_grads = overflowing
+    with pytest.raises(FloatingPointError, match=r"fit: at step 1 \(epoch 1\) with "
+                                                 r"Momentum\(lr=0.5, beta=0.9\): Net.loss"):
+        fit(net, X, y, Momentum(0.5), verbose=False)

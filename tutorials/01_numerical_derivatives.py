@@ -25,8 +25,6 @@ from minnet.checker import (METHODS, RELATIVE_STEPS, default_step, numerical_gra
                             relative_error, step_size_sweep)
 
 FAST = os.environ.get("MINNET_FAST") == "1"  # the test suite runs every lesson quickly
-FIGURES = os.environ.get("MINNET_FIGURES", "figures")
-os.makedirs(FIGURES, exist_ok=True)
 
 EPS = np.finfo(np.float64).eps  # 2.2e-16: the gap between 1.0 and the next float64
 
@@ -230,18 +228,15 @@ print(f"left branch: measured error at most {worst_ratio:.2f} times eps/h")
 assert worst_ratio < 10
 
 # %%
-ax = minnet.plot.step_sweep(sweeps)
+fig, ax = plt.subplots(figsize=(7, 5))
+ax.loglog(steps, guide, color="gray", ls="--", lw=1, label="eps / h (rounding)")
+minnet.plot.step_sweep(sweeps, ax=ax, function="f(x) = exp(x) sin(x)", x0=x0,
+                       title="every method has a best step: too small, rounding wins; "
+                             "too large, truncation")
 for line in ax.get_lines():
     if line.get_label() == "complex":  # drawn under the centered curve, which it follows
         line.set(linestyle="--", marker="", zorder=1.5)
-ax.loglog(steps, guide, color="gray", ls="--", lw=1, label="eps / h (rounding)")
-ax.set_ylim(1e-17, 10)
-ax.legend(fontsize=8)
-fig = ax.figure
-fig.tight_layout()
-fig.savefig(os.path.join(FIGURES, "01_step_sweep.png"), dpi=100)
-plt.close(fig)
-print("saved", os.path.join(FIGURES, "01_step_sweep.png"))
+print("saved", minnet.plot.save(fig, "01_step_sweep.png"))
 
 # %% [markdown]
 # In the figure, the complex-step curve (red, next section) has no left branch at

@@ -16,8 +16,8 @@ import numpy as np
 
 import minnet
 from minnet import bugs
-from minnet.checker import (check_loss, eval_numerical_gradient, eval_numerical_gradient_array,
-                            relative_error)
+from minnet.checker import (band, check_loss, eval_numerical_gradient,
+                            eval_numerical_gradient_array, relative_error)
 
 FAST = os.environ.get("MINNET_FAST") == "1"  # everything here is quick: same settings either way
 
@@ -48,6 +48,8 @@ x = rng.standard_normal((10, 6))
 affine = minnet.Affine(6, 5, rng=1)
 affine.params["b"][:] = rng.standard_normal(5)  # a nonzero bias, so db is not trivial
 affine_report = minnet.check_layer(affine, x)
+print("Affine(6, 5) checked by check_layer: backward's dx, dW and db against centered "
+      "differences of sum(out * dout); PASS means within the numerical estimate's own error")
 print(affine_report)
 assert affine_report.passed and [row.name for row in affine_report.rows] == ["x", "W", "b"]
 
@@ -64,7 +66,10 @@ dropout = minnet.Dropout(keep_prob=0.8, seed=0)
 x_act = rng.standard_normal((10, 6))
 relu_report = minnet.check_layer(relu, x_act)
 dropout_report = minnet.check_layer(dropout, x_act)
+print("\nReLU checked by check_layer (dx only: no parameters):")
 print(relu_report)
+print("\nDropout(keep_prob=0.8, seed=0) checked by check_layer (the same mask at every "
+      "forward):")
 print(dropout_report)
 assert relu_report.passed and dropout_report.passed
 
@@ -80,6 +85,8 @@ scores = rng.standard_normal((10, 4))
 labels = rng.integers(0, 4, size=10)
 softmax = minnet.SoftmaxLoss()
 loss_report = check_loss(softmax, scores, labels)
+print("SoftmaxLoss checked by check_loss: backward's dscores against centered "
+      "differences of the loss")
 print(loss_report)
 assert loss_report.passed
 
@@ -137,9 +144,13 @@ pairs = {  # name: (analytic, numerical)
     "SoftmaxLoss dscores": (dscores, dscores_num),
 }
 errors = {name: largest(a, n) for name, (a, n) in pairs.items()}
+print("The same layers checked by hand (eval_numerical_gradient[_array], h = 1e-5): the "
+      "largest elementwise relative error |a - n| / max(|a|, |n|, 1e-8) of each gradient, "
+      "and its band in the course table")
 for name, error in errors.items():
-    print(f"{name:>20}: largest relative error {error:.2e}")
-print(f"all between {min(errors.values()):.1e} and {max(errors.values()):.1e}")
+    print(f"{name:>20}: largest relative error {error:.2e} ({band(error)})")
+print(f"all between {min(errors.values()):.1e} and {max(errors.values()):.1e}: "
+      "the difference quotient's own error, not a bug")
 
 # %% [markdown]
 # What to expect: for correct layers, with h = 1e-5 and float64, the printed values
@@ -159,10 +170,10 @@ a, n = pairs[worst_name]
 entry = tuple(int(i) for i in np.unravel_index(np.argmax(relative_error(a, n)), a.shape))
 typical = float(np.median(np.abs(a)))
 absolute = max(float(np.max(np.abs(a_ - n_))) for a_, n_ in pairs.values())
-print(f"largest relative error: {worst_name}{list(entry)}, analytic {a[entry]:.6e}, "
-      f"numerical {n[entry]:.6e}")
-print(f"a typical |{worst_name}| entry (median) is {typical:.1e}; the largest absolute "
-      f"error over all six checks is {absolute:.1e}")
+print(f"the entry behind the largest relative error: {worst_name}{list(entry)}, analytic "
+      f"{a[entry]:.6e}, numerical {n[entry]:.6e}")
+print(f"it is tiny: a typical |{worst_name}| entry (median) is {typical:.1e}, while the "
+      f"largest absolute error over all six checks is only {absolute:.1e}")
 assert all(error < 1e-6 for error in errors.values())
 assert sorted(errors.values())[-2] < 1e-7  # all but the largest below 1e-7
 assert abs(a[entry]) < 1e-3 * typical and absolute < 1e-8
@@ -178,7 +189,8 @@ assert abs(a[entry]) < 1e-3 * typical and absolute < 1e-8
 # %%
 minnet_worst = max(row.max_rel_error for report in (affine_report, relu_report, dropout_report,
                                                      loss_report) for row in report.rows)
-print(f"largest relative error in minnet's reports above: {minnet_worst:.1e}")
+print(f"largest relative error in minnet's reports above: {minnet_worst:.1e} "
+      f"({band(minnet_worst)}, with minnet's own step and estimate)")
 assert minnet_worst < 1e-7
 
 # %% [markdown]
@@ -194,12 +206,15 @@ BuggyAffine = bugs.buggy_class("affine-db-one-sample")
 buggy = BuggyAffine(6, 5, rng=1)
 buggy.params["b"][:] = affine.params["b"]
 buggy_report = minnet.check_layer(buggy, x)
+print("Affine with the bug affine-db-one-sample (db from the first sample only), "
+      "checked by check_layer:")
 print(buggy_report)
 buggy.forward(x)
 buggy.backward(dout)
 db_error = largest(buggy.grads["b"], eval_numerical_gradient_array(
     lambda _: buggy.forward(x), buggy.params["b"], dout))
-print(f"assignment-style check of db: largest relative error {db_error:.2e}")
+print(f"the same buggy db checked by hand (h = 1e-5): largest relative error {db_error:.2e} "
+      f"({band(db_error)}): the hand-made check catches it too")
 assert buggy_report.failed == ["b"] and db_error > 1e-2
 
 # %% [markdown]
@@ -215,8 +230,11 @@ noisy_num = eval_numerical_gradient_array(lambda v: unseeded.forward(v), x_act, 
 unseeded.forward(x_act)
 noisy_error = largest(unseeded.backward(dact), noisy_num)
 unseeded_report = minnet.check_layer(unseeded, x_act)
-print(f"unseeded Dropout, by hand: largest relative error {noisy_error:.1e}")
-print(f"unseeded Dropout, check_layer: passed = {unseeded_report.passed}")
+print(f"unseeded Dropout checked by hand (a new mask at every forward): largest relative "
+      f"error {noisy_error:.1e}, meaningless: the quotients measure the change of mask")
+print("the same unseeded Dropout checked by check_layer, which fixes the mask during the "
+      "check: " + ("PASS, dx agrees with its numerical estimate" if unseeded_report.passed
+                   else f"FAIL {unseeded_report.failed}"))
 assert noisy_error > 1e-2 and unseeded_report.passed
 
 # %% [markdown]
@@ -234,8 +252,10 @@ kink_num = eval_numerical_gradient_array(lambda v: relu.forward(v), x_kink, dact
 relu.forward(x_kink)
 kink_error = largest(relu.backward(dact), kink_num)
 kink_report = minnet.check_layer(relu, x_kink, dout=dact)
-print(f"ReLU with an input at 3e-6, by hand (h = 1e-5): largest relative error "
-      f"{kink_error:.1e}")
+print(f"ReLU with an input at 3e-6, closer to its kink than h, checked by hand (h = 1e-5): "
+      f"largest relative error {kink_error:.1e}, a false alarm: the centered step crosses the kink")
+print("the same ReLU checked by check_layer, which judges a coordinate next to a kink from "
+      "one side (see the kinks column):")
 print(kink_report)
 assert kink_error > 1e-2 and kink_report.passed
 

@@ -22,11 +22,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minnet
+import minnet.plot  # not imported by `import minnet`, which stays light
 from minnet.checker import numerical_gradient, relative_error
 
 FAST = os.environ.get("MINNET_FAST") == "1"  # the test suite runs every lesson quickly
-FIGURES = os.environ.get("MINNET_FIGURES", "figures")
-os.makedirs(FIGURES, exist_ok=True)
 
 # %% [markdown]
 # ## The bare kink
@@ -74,25 +73,29 @@ print(f"centered quotient for |x| >= h: min {quotient[~inside].min():.3f}, "
 print(f"points with |x| < h get values strictly between: "
       f"{np.all((quotient[inside] > 0) & (quotient[inside] < 1))}")
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+# Both panels measure x in units of the step (x / h), so the picture holds for any h.
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.6))
 zoom = np.linspace(-2 * h, 2 * h, 201)
-left.plot(zoom, relu(zoom), color="black", lw=2, label="max(0, x)")
+left.plot(zoom / h, relu(zoom) / h, color="black", lw=2, label="max(0, x)")
 ends = np.array([x0 - h, x0 + h])
-left.plot(ends, relu(ends), "o--", color="#e76f51",
+left.plot(ends / h, relu(ends) / h, "o--", color="#e76f51",
           label=f"secant from x-h to x+h: slope {centered:.3f}")
-left.plot([x0], [relu(x0)], "s", color="#1f77b4", label=f"x = {x0:g}")
-left.plot(zoom, relu(x0) + (zoom - x0), ":", color="#2a9d8f", label="true tangent at x: slope 1")
-left.set(xlabel="x", ylabel="f(x)", title=f"a step h = {h:g} across the kink", ylim=(-h, 2 * h))
+left.plot([x0 / h], [relu(x0) / h], "s", color="#1f77b4", label=f"x = {x0:g} = {x0 / h:g} h")
+left.plot(zoom / h, (relu(x0) + (zoom - x0)) / h, ":", color="#2a9d8f",
+          label="true tangent at x: slope 1")
+left.set(xlabel="x / h", ylabel="f(x) / h", title=f"one step h = {h:g} across the kink",
+         ylim=(-1, 2))
 left.legend(fontsize=8, loc="upper left")
-right.plot(xs, quotient, color="#e76f51", label="centered quotient")
-right.plot(xs, (xs > 0).astype(float), color="black", lw=1, ls="--",
+right.plot(xs / h, quotient, color="#e76f51", label="centered quotient")
+right.plot(xs / h, (xs > 0).astype(float), color="black", lw=1, ls="--",
            label="derivative backward uses")
-right.axvspan(-h, h, color="#f4a261", alpha=0.2, label="|x| < h: meaningless")
-right.set(xlabel="x", ylabel="estimated derivative", title=f"centered quotient, h = {h:g}")
+right.axvspan(-1, 1, color="#f4a261", alpha=0.2, label="|x| < h: meaningless")
+right.set(xlabel="x / h", ylabel="estimated derivative", title="the centered quotient near 0")
 right.legend(fontsize=8, loc="upper left")
+fig.suptitle("a centered step across a kink averages the two slopes: wrong for every |x| < h",
+             fontsize="x-large")
 fig.tight_layout()
-fig.savefig(os.path.join(FIGURES, "05_kinks.png"), dpi=100)
-plt.close(fig)
+minnet.plot.save(fig, "05_kinks.png")
 
 # %% [markdown]
 # ## Kinks inside a net

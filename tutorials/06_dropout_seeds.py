@@ -24,12 +24,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minnet
+import minnet.plot  # not imported by `import minnet`, which stays light
 from minnet.checker import NondeterministicForwardError, difference, relative_error
 from minnet.datasets import make_moons
 
 FAST = os.environ.get("MINNET_FAST") == "1"  # the test suite runs every lesson quickly
-FIGURES = os.environ.get("MINNET_FIGURES", "figures")
-os.makedirs(FIGURES, exist_ok=True)
 
 # %% [markdown]
 # ## A net with dropout
@@ -118,11 +117,10 @@ ax.loglog(np.abs(grads_fixed["W1"]).ravel(), np.abs(fixed).ravel(), "o", color="
 span = np.array([1e-4, 1e5])
 ax.loglog(span, span, color="black", lw=1, ls="--", label="numerical = backprop")
 ax.set(xlabel="|backprop dW1| per coordinate", ylabel="|numerical dW1| per coordinate",
-       title="dropout: numerical against backprop gradient")
+       title="a fresh dropout mask at every forward\nmakes the numerical gradient meaningless")
 ax.legend(fontsize=8)
 fig.tight_layout()
-fig.savefig(os.path.join(FIGURES, "06_dropout_seeds.png"), dpi=100)
-plt.close(fig)
+minnet.plot.save(fig, "06_dropout_seeds.png")
 
 # %% [markdown]
 # In the figure every coordinate of dW1 is a point: with a fixed mask the points sit

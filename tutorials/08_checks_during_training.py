@@ -32,8 +32,6 @@ import minnet.plot
 from minnet.datasets import load_digits, standardize, train_test_split
 
 FAST = os.environ.get("MINNET_FAST") == "1"  # the test suite runs every lesson quickly
-FIGURES = os.environ.get("MINNET_FIGURES", "figures")
-os.makedirs(FIGURES, exist_ok=True)
 
 # %% [markdown]
 # ## Data, net and schedule
@@ -142,11 +140,9 @@ assert set(buggy_history.checks[-1][1].failed) == {"b1", "b2"}
 # The training curves look entirely healthy:
 
 # %%
-fig = minnet.plot.training_curves(buggy_history)
-fig.suptitle("training with the bias-regularization bug: nothing looks wrong", fontsize=10)
-fig.tight_layout()
-fig.savefig(os.path.join(FIGURES, "08_training.png"), dpi=100)
-plt.close(fig)
+fig = minnet.plot.training_curves(
+    buggy_history, title="training with the bias-regularization bug: nothing looks wrong")
+minnet.plot.save(fig, "08_training.png")
 print(f"final epoch train accuracy: correct {history.train_acc[-1]:.3f}, "
       f"buggy {buggy_history.train_acc[-1]:.3f}")
 assert buggy_history.train_acc[-1] > 0.9
@@ -159,14 +155,15 @@ assert buggy_history.train_acc[-1] > 0.9
 # at the bottom at step 0 and jump up as soon as training starts.
 
 # %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True)
 minnet.plot.checks_over_training(history.checks, ax=left)
-left.set_title("correct backward (dotted: band edges)")
+left.set_title("correct backward")
 minnet.plot.checks_over_training(buggy_history.checks, ax=right)
-right.set_title("reg * b added to the bias gradients (dotted: band edges)")
+right.set_title("reg * b added to the bias gradients")
+fig.suptitle("checks during training catch the bias bug the moment training starts",
+             fontsize="x-large")
 fig.tight_layout()
-fig.savefig(os.path.join(FIGURES, "08_checks_over_training.png"), dpi=100)
-plt.close(fig)
+minnet.plot.save(fig, "08_checks_over_training.png")
 
 # %% [markdown]
 # ## Does a tiny initialization hide a regularization bug? Not this one.

@@ -18,15 +18,12 @@
 # %%
 import os
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 import minnet
 import minnet.plot
 
 FAST = os.environ.get("MINNET_FAST") == "1"  # the test suite runs every lesson quickly
-FIGURES = os.environ.get("MINNET_FIGURES", "figures")
-os.makedirs(FIGURES, exist_ok=True)
 
 # %% [markdown]
 # ## The recurrence
@@ -198,10 +195,10 @@ print(f"per-character accuracy on the training text: {history.train_acc[-1]:.3f}
 assert end_loss < 0.5 * start_loss
 assert history.train_acc[-1] > np.bincount(codes).max() / len(codes)
 
-fig = minnet.plot.training_curves(history)
-fig.axes[1].set_ylabel("per-character accuracy")
-fig.savefig(os.path.join(FIGURES, "10_rnn_loss.png"), dpi=100)
-plt.close(fig)
+fig = minnet.plot.training_curves(
+    history, accuracy_label="per-character accuracy",
+    title="with backpropagation through time the RNN learns the text: the loss keeps falling")
+minnet.plot.save(fig, "10_rnn_loss.png")
 
 # %% [markdown]
 # The figure `figures/10_rnn_loss.png` shows the loss of every minibatch falling

@@ -5,8 +5,8 @@
 # checker's report on each. Your job, for every exercise: say **where** the bug is
 # (which layer, by its index in `net.layers`, or the loss, or the Net's
 # regularization gradient) and **which mistake** it is. The answers are at the very
-# end of the file, so read the reports first. Run it as
-# `python tutorials/11_spot_the_bug.py`.
+# end of the file, and they are printed only when you ask: set `SHOW_ANSWERS = True`
+# below (in a notebook), or run `python tutorials/11_spot_the_bug.py --answers`.
 #
 # The mistakes come from `minnet.bugs`, a catalogue of errors students really make
 # when they write backward passes. `minnet.quiz.make_quiz(seed)` picks one at random,
@@ -18,6 +18,7 @@
 
 # %%
 import os
+import sys
 
 import numpy as np
 
@@ -25,6 +26,9 @@ import minnet
 from minnet.checker import relative_error
 
 FAST = os.environ.get("MINNET_FAST") == "1"  # the test suite runs every lesson quickly
+SHOW_ANSWERS = False  # True prints the answers at the end; so does the flag --answers
+# Only the literal flag counts: in a notebook sys.argv holds the kernel's own arguments.
+SHOW_ANSWERS = SHOW_ANSWERS or "--answers" in sys.argv
 
 # %% [markdown]
 # ## The menu of mistakes
@@ -253,11 +257,15 @@ show(6)
 
 # %%
 menu_number = {bug.name: number for number, bug in enumerate(CATALOGUE, start=1)}
-for number, (seed, quiz) in enumerate(zip(SEEDS, quizzes), start=1):
-    print(f"Exercise {number} (seed {seed}): {quiz.where}, answer '{quiz.location}' and "
-          f"mistake {menu_number[quiz.bug.name]}")
-    print(f"  {quiz.bug.name}: {quiz.bug.description}")
-    print(f"  {quiz.answer()}\n")
+if SHOW_ANSWERS:
+    for number, (seed, quiz) in enumerate(zip(SEEDS, quizzes), start=1):
+        print(f"Exercise {number} (seed {seed}): {quiz.where}, answer '{quiz.location}' and "
+              f"mistake {menu_number[quiz.bug.name]}")
+        print(f"  {quiz.bug.name}: {quiz.bug.description}")
+        print(f"  {quiz.answer()}\n")
+else:
+    print("The answers are hidden: set SHOW_ANSWERS = True at the top (in a notebook), "
+          "or run python tutorials/11_spot_the_bug.py --answers")
 
 # %% [markdown]
 # A few remarks on the answers:

@@ -23,8 +23,6 @@ import minnet.plot
 from minnet.datasets import load_digits, train_test_split
 
 FAST = os.environ.get("MINNET_FAST") == "1"  # the test suite runs every lesson quickly
-FIGURES = os.environ.get("MINNET_FIGURES", "figures")
-os.makedirs(FIGURES, exist_ok=True)
 
 # %% [markdown]
 # ## The definition
@@ -334,7 +332,7 @@ assert np.array_equal(tied, all_zero)
 # The figure marks, for four images of the batch, the windows tied in every channel.
 
 # %%
-fig, axes = plt.subplots(1, 4, figsize=(10, 2.9))
+fig, axes = plt.subplots(1, 4, figsize=(10, 3.3))
 everywhere = tied.all(axis=1)                      # (N, 4, 4): tied in all F channels
 for k, ax in enumerate(axes):
     ax.imshow(Xb[k, 0], cmap="gray_r", vmin=0, vmax=1)
@@ -342,10 +340,10 @@ for k, ax in enumerate(axes):
         ax.add_patch(plt.Rectangle((2 * j - 0.5, 2 * i - 0.5), 2, 2, fill=False,
                                    edgecolor="#e76f51", lw=2))
     ax.set(xticks=[], yticks=[], title=f"label {yb[k]}: {everywhere[k].sum()} tied")
-fig.suptitle("2x2 pooling windows tied in every channel (outlined)", fontsize=10)
+fig.suptitle("2x2 pooling windows whose maximum is tied in every channel (outlined)",
+             fontsize="x-large")
 fig.tight_layout()
-fig.savefig(os.path.join(FIGURES, "12_tied_windows.png"), dpi=100)
-plt.close(fig)
+minnet.plot.save(fig, "12_tied_windows.png")
 
 # %% [markdown]
 # ## Training it
@@ -374,9 +372,9 @@ print(f"{history.steps} steps in {sum(history.seconds):.1f} s; test accuracy {te
 assert all(check.passed for _, check in history.checks)
 assert test_acc > 0.8
 
-fig = minnet.plot.training_curves(history)
-fig.savefig(os.path.join(FIGURES, "12_cnn_training.png"), dpi=100)
-plt.close(fig)
+fig = minnet.plot.training_curves(
+    history, val_name="test", title="the CNN learns the digits, its gradient checks passing")
+minnet.plot.save(fig, "12_cnn_training.png")
 
 # %% [markdown]
 # `figures/12_cnn_training.png` shows the loss of every step and the accuracy after

@@ -18,11 +18,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import minnet
+import minnet.plot  # not imported by `import minnet`, which stays light
 from minnet.datasets import load_digits, standardize
 
 FAST = os.environ.get("MINNET_FAST") == "1"  # the test suite runs every lesson quickly
-FIGURES = os.environ.get("MINNET_FIGURES", "figures")
-os.makedirs(FIGURES, exist_ok=True)
 
 # %% [markdown]
 # ## The forward pass
@@ -97,11 +96,10 @@ for j, color in zip((0, 1, 2), ("#264653", "#2a9d8f", "#e76f51")):
     ax.plot(trace[:, j], color=color, label=f"feature {j}")
     ax.axhline(target[j], color=color, ls=":", lw=1)
 ax.set(xlabel="training-mode forwards (batches of 32)", ylabel="running_mean",
-       title="running means (dotted: the mean over all digits)")
+       title="running means settle at the mean over all digits (dotted)")
 ax.legend()
 fig.tight_layout()
-fig.savefig(os.path.join(FIGURES, "13_running_mean.png"), dpi=100)
-plt.close(fig)
+minnet.plot.save(fig, "13_running_mean.png")
 
 # %% [markdown]
 # After k batches the running mean is 0.9**k times its initial 0 plus a weighted
@@ -280,8 +278,7 @@ ax.set(xlabel="t: sample 1 moved by t * direction", ylabel="loss of sample 0",
        title="one sample's loss depends on another sample")
 ax.legend()
 fig.tight_layout()
-fig.savefig(os.path.join(FIGURES, "13_batch_coupling.png"), dpi=100)
-plt.close(fig)
+minnet.plot.save(fig, "13_batch_coupling.png")
 
 # %% [markdown]
 # ## What the coupling does to a stacked gradient check

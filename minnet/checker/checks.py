@@ -6,11 +6,16 @@ step on complex ones), fixes the Dropout masks, and leaves the net or layer exac
 as it found it: parameters, modes, seeds, generators and caches, even when the loss
 raises or a KeyboardInterrupt arrives in the middle.
 """
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..params import gradients_to_vector, vector_to_dictionary
+from ..validate import count, real
 from .diagnosis import diagnose, suspects
 from .engine import check_tensors, loss_noise
 from .evaluators import Evaluator, LoopEvaluator
@@ -18,13 +23,19 @@ from .numerical import EPS, RELATIVE_STEPS, as_number, check_method, check_step
 from .report import CheckReport
 from .stacked import StackedLoss, stackable
 
+if TYPE_CHECKING:  # for the type hints only
+    from ..contract import Layer, Loss
+    from ..net import Net
+
 AUTO_FULL = 10_000   # sample="auto" compares every coordinate of nets up to this size...
 AUTO_SAMPLE = 200    # ...and this many coordinates per tensor in larger nets
 PARTS = ("total", "data", "reg")
 
 
-def check_net(net, X, y, *, method="central", h=None, sample="auto", part="total", seed=0,
-              loss_scale=1.0, stacked=True, fast=False, directions=3):
+def check_net(net: Net, X: np.ndarray, y: np.ndarray, *, method: str = "central",
+              h: float | None = None, sample: int | str | None = "auto", part: str = "total",
+              seed: int = 0, loss_scale: float = 1.0, stacked: bool = True, fast: bool = False,
+              directions: int = 3) -> CheckReport:
     """Check every gradient net.backward() returns against numerical derivatives of net.loss.
 
     net: a minnet Net; X: (N, D) a small batch; y: (N,) its labels
@@ -46,11 +57,9 @@ def check_net(net, X, y, *, method="central", h=None, sample="auto", part="total
         coordinates, to show its worst ones.
     returns a CheckReport with rows named like net.params
     """
-    _check_options(method, h, part, loss_scale)
-    if isinstance(directions, bool) or not isinstance(directions, (int, np.integer)) \
-            or directions < 1:
-        raise ValueError(f"directions must be a positive int (random directions per tensor "
-                         f"in a fast check), got {directions!r}")
+    h, loss_scale = _check_options("check_net", method, h, part, loss_scale)
+    directions = count(directions, "directions", "check_net",
+                       fix="it is the number of random directions per tensor in a fast check")
     size = sum(p.size for p in net.params.values())
     per_tensor = _per_tensor(sample, size)
     notes = []
@@ -113,8 +122,9 @@ def check_net(net, X, y, *, method="central", h=None, sample="auto", part="total
     return report
 
 
-def check_layer(layer, x, dout=None, *, method="central", h=None, sample=None, seed=0,
-                loss_scale=1.0):
+def check_layer(layer: Layer, x: np.ndarray, dout: np.ndarray | None = None, *,
+                method: str = "central", h: float | None = None, sample: int | None = None,
+                seed: int = 0, loss_scale: float = 1.0) -> CheckReport:
     """Check a layer's backward: dx and every parameter gradient, against sum(forward(x) * dout).
 
     layer: any object with the layer contract (minnet.layers.Layer)
@@ -123,7 +133,7 @@ def check_layer(layer, x, dout=None, *, method="central", h=None, sample=None, s
     returns a CheckReport with rows "x" and the layer's parameter names; no "x" for
         a layer with integer_input (Embedding), whose input has no derivative
     """
-    _check_options(method, h, "total", loss_scale)
+    h, loss_scale = _check_options("check_layer", method, h, "total", loss_scale)
     name = type(layer).__name__
     differentiable_x = not getattr(layer, "integer_input", False)
     with preserved([layer]):
@@ -169,14 +179,15 @@ def check_layer(layer, x, dout=None, *, method="central", h=None, sample=None, s
     return CheckReport(rows, method, _step_text(method, h))
 
 
-def check_loss(loss, scores, y, *, method="central", h=None, sample=None, seed=0):
+def check_loss(loss: Loss, scores: np.ndarray, y: np.ndarray, *, method: str = "central",
+               h: float | None = None, sample: int | None = None, seed: int = 0) -> CheckReport:
     """Check a loss's backward: dscores against numerical derivatives of forward(scores, y).
 
     loss: any object with the loss contract (minnet.losses.Loss)
     scores: (N, C) (or whatever shape the loss takes); y: the labels or targets
     returns a CheckReport with one row, "scores"
     """
-    _check_options(method, h, "total", 1.0)
+    h, _ = _check_options("check_loss", method, h, "total", 1.0)
     name = type(loss).__name__
     with preserved([loss]):
         scores64 = np.array(scores, dtype=np.float64)
@@ -199,8 +210,10 @@ def check_loss(loss, scores, y, *, method="central", h=None, sample=None, seed=0
     return CheckReport(rows, method, _step_text(method, h))
 
 
-def gradient_check_n(forward, parameters, gradients, epsilon=1e-7, *, method="central",
-                     sample=None, seed=0, loss_scale=1.0):
+def gradient_check_n(forward: Callable, parameters: dict, gradients: dict,
+                     epsilon: float = 1e-7, *, method: str = "central",
+                     sample: int | None = None, seed: int = 0,
+                     loss_scale: float = 1.0) -> CheckReport:
     """The N-dimensional check of the classic exercise, with minnet's verdict.
 
     forward: forward(params) -> cost, or (cost, cache) as the classic forward returns
@@ -211,7 +224,8 @@ def gradient_check_n(forward, parameters, gradients, epsilon=1e-7, *, method="ce
     returns a CheckReport; report.difference is the exercise's number,
         ||grad - gradapprox|| / (||grad|| + ||gradapprox||)
     """
-    _check_options(method, epsilon, "total", loss_scale)
+    epsilon, loss_scale = _check_options("gradient_check_n", method, epsilon, "total",
+                                         loss_scale, step_name="epsilon")
     dtype = np.complex128 if method == "complex" else np.float64
     targets = {name: np.array(value, dtype=dtype) for name, value in parameters.items()}
     analytic = vector_to_dictionary(gradients_to_vector(gradients, like=parameters),
@@ -272,7 +286,7 @@ class _LossBatch(Evaluator):
 
 
 @contextmanager
-def preserved(objects):
+def preserved(objects: list) -> Iterator[None]:
     """Put back everything these objects hold when the block ends, however it ends.
 
     Restores each object's attributes, the contents of its dict attributes (such as
@@ -309,14 +323,16 @@ def preserved(objects):
         np.random.set_state(global_state)
 
 
-def _check_options(method, h, part, loss_scale):
+def _check_options(owner, method, h, part, loss_scale, step_name="h"):
+    """Check the options every check shares; returns (h, loss_scale) as floats (h may be
+    None). owner: the check's name, for the messages; step_name: what it calls h."""
     check_method(method)
-    check_step(h, method, np.zeros(1))
+    h = check_step(h, method, np.zeros(1), owner, step_name)
     if part not in PARTS:
         raise ValueError(f"part must be one of {PARTS}, got {part!r}")
-    if isinstance(loss_scale, bool) or not isinstance(loss_scale, (int, float)) \
-            or not 0 < loss_scale < np.inf:
-        raise ValueError(f"loss_scale must be a positive number, got {loss_scale!r}")
+    loss_scale = real(loss_scale, "loss_scale", owner, low=0, low_open=True,
+                      fix="the loss and every gradient are multiplied by it")
+    return h, loss_scale
 
 
 def _per_tensor(sample, size):
@@ -324,10 +340,8 @@ def _per_tensor(sample, size):
         return None if size <= AUTO_FULL else AUTO_SAMPLE
     if sample is None:
         return None
-    if isinstance(sample, bool) or not isinstance(sample, (int, np.integer)) or sample < 1:
-        raise ValueError(f'sample must be None, "auto" or a positive int (coordinates per '
-                         f'tensor), got {sample!r}')
-    return int(sample)
+    return count(sample, "sample", "check_net",
+                 expected='None, "auto" or a positive int (coordinates per tensor)')
 
 
 def _fix_dropout(layers, seed):

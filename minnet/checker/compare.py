@@ -7,7 +7,10 @@ rule of thumb for the element-wise (max) form with a step near 1e-5 to 1e-7, and
 nets with kinks; for smooth nets 1e-4 is already too much. A check's PASS or FAIL
 comes from minnet's pass rule instead (engine.py), which weighs each error against
 the numerical estimate's own error, measured."""
+from __future__ import annotations
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 # The floor of the relative error's denominator: below it, gradients count as zero.
 RELATIVE_FLOOR = 1e-8
@@ -28,7 +31,7 @@ MEANINGS = {
 }
 
 
-def relative_error(a, n):
+def relative_error(a: ArrayLike, n: ArrayLike) -> np.ndarray:
     """Elementwise |a - n| / max(|a|, |n|, 1e-8).
 
     a: analytic gradient, n: numerical gradient (arrays of one shape, or numbers).
@@ -38,7 +41,7 @@ def relative_error(a, n):
     return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), RELATIVE_FLOOR)
 
 
-def difference(grad, approx):
+def difference(grad: ArrayLike, approx: ArrayLike) -> float:
     """The norm form over a whole vector: ||grad - approx||₂ / (||grad||₂ + ||approx||₂).
 
     grad, approx: arrays of one shape (or numbers); 0.0 when both are zero.
@@ -48,7 +51,7 @@ def difference(grad, approx):
     return float(np.linalg.norm(grad - approx) / denominator) if denominator > 0 else 0.0
 
 
-def band(error):
+def band(error: float) -> str:
     """The course table's name for a relative error: "wrong", "suspicious", "acceptable"
     or "excellent" (an error exactly on an edge belongs to the band below it)."""
     for threshold, name in BANDS:

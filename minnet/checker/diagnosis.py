@@ -19,6 +19,8 @@ a - reg W and n - reg W, are compared: after training the data and regularizatio
 gradients nearly cancel, and a doubled data gradient would look like a flipped sign of
 the total.
 """
+from __future__ import annotations
+
 import numpy as np
 
 from .compare import relative_error
@@ -117,7 +119,7 @@ def _transposed(values, row):
     return np.array([full[j, i] for i, j in row.indices])
 
 
-def summary(rows):
+def summary(rows: list) -> str:
     """The diagnoses of failing rows in one sentence, rows with the same words merged:
     "W1, b1: sign: the gradient has the wrong sign everywhere ..."."""
     grouped = {}

@@ -14,8 +14,13 @@ centered difference, eps^(1/5) for the O(h⁴) five-point stencil. The complex s
 Im f(x + ih) / h has no subtraction at all, hence no cancellation, and works with
 h = 1e-20.
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+
 import numpy as np
 
+from ..validate import real
 from .compare import difference
 
 EPS = np.finfo(np.float64).eps
@@ -37,7 +42,7 @@ RELATIVE_STEPS = {"forward": EPS ** (1 / 2), "backward": EPS ** (1 / 2),
                   "central": EPS ** (1 / 3), "fivepoint": EPS ** (1 / 5), "complex": 1e-20}
 
 
-def default_step(method, x_value):
+def default_step(method: str, x_value: float) -> float:
     """The step minnet uses at a coordinate of value x_value: RELATIVE_STEPS * max(1, |x|).
 
     Scaling by |x| keeps x + h a real change of x when x is large.
@@ -45,31 +50,40 @@ def default_step(method, x_value):
     return RELATIVE_STEPS[method] * max(1.0, abs(float(np.real(x_value))))
 
 
-def check_method(method):
+def check_method(method: str) -> None:
+    """method must be one of METHODS ("central", "forward", ...): else a ValueError."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(repr(m) for m in METHODS)}, "
                          f"got {method!r}")
 
 
-def check_step(h, method, x):
-    """h must be a positive number that still changes x in float64 (any h > 0 for complex)."""
+def check_step(h: float | None, method: str, x: np.ndarray, owner: str = "numerical_gradient",
+               name: str = "h") -> float | None:
+    """h as a float (None stays None: each coordinate gets its default step).
+
+    h must be a positive number (a numpy scalar is fine) that still changes x in float64
+    (any h > 0 for complex). owner, name: who takes the step and what it is called
+    there ("gradient_check_n" calls it epsilon), for the message.
+    """
     if h is None:
-        return
-    if isinstance(h, bool) or not isinstance(h, (int, float, np.floating)) or not 0 < h < np.inf:
-        raise ValueError(f"h must be a positive finite number (the step), got {h!r}")
+        return None
+    h = real(h, name, owner, low=0, low_open=True, fix=f"{name} is the step of the "
+             "difference quotient; leave it out for the default")
     if method == "complex":
-        return
+        return h
     largest = float(np.max(np.abs(np.real(x)), initial=0.0))
     spacing = np.spacing(max(largest, 1.0))
     if h < 4 * spacing:
         raise ValueError(
-            f"h = {h:g} is too small for float64: near |x| = {max(largest, 1.0):g} neighbouring "
-            f"float64 numbers are {spacing:.1e} apart, so x + h rounds to (nearly) x and the "
-            f"difference quotient is pure rounding noise; use h around "
+            f"{owner}: {name} = {h:g} is too small for float64: near |x| = "
+            f"{max(largest, 1.0):g} neighbouring float64 numbers are {spacing:.1e} apart, so "
+            f"x + {name} rounds to (nearly) x and the difference quotient is pure rounding "
+            f"noise; use {name} around "
             f"{default_step(method, largest):.0e} (the default) or method='complex'")
+    return h
 
 
-def as_number(value, where, complex_expected=False):
+def as_number(value: object, where: str, complex_expected: bool = False) -> float | complex:
     """The float (or complex) that f returned, or an error that says what is wrong with it."""
     if isinstance(value, tuple):  # the classic exercise's forward returns (cost, cache)
         value = value[0]
@@ -89,7 +103,8 @@ def as_number(value, where, complex_expected=False):
     return number
 
 
-def derivative(f, x, index, h, method="central", f0=None):
+def derivative(f: Callable[[], float], x: np.ndarray, index: tuple, h: float,
+               method: str = "central", f0: float | None = None) -> tuple[float, list]:
     """One partial derivative of f() with respect to x[index].
 
     f: a function of no arguments that reads x; x is changed in place and always
@@ -116,7 +131,8 @@ def derivative(f, x, index, h, method="central", f0=None):
         x[index] = old
 
 
-def numerical_gradient(f, x, h=None, method="central"):
+def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
+                       h: float | None = None, method: str = "central") -> np.ndarray:
     """The gradient of the scalar function f at x, one coordinate at a time.
 
     f: called as f(x), returns a float
@@ -135,7 +151,7 @@ def numerical_gradient(f, x, h=None, method="central"):
             f"place; got {type(x).__name__}"
             + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else "")
             + ": pass np.asarray(x, dtype=np.float64)")
-    check_step(h, method, x)
+    h = check_step(h, method, x)
     target = x.astype(np.complex128) if method == "complex" else x
     f0 = as_number(f(target), "f") if method in ("forward", "backward") else None
     grad = np.zeros(x.shape)
@@ -145,7 +161,8 @@ def numerical_gradient(f, x, h=None, method="central"):
     return grad
 
 
-def numerical_gradient_array(f, x, dout, h=None):
+def numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
+                             dout: np.ndarray, h: float | None = None) -> np.ndarray:
     """For an array-valued f, the gradient of sum(f(x) * dout) with respect to x.
 
     x: float64 array (perturbed in place, restored); dout: shaped like f(x)
@@ -162,7 +179,8 @@ def _same_shape(out, dout):
     return out
 
 
-def eval_numerical_gradient(f, x, verbose=False, h=1e-5):
+def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
+                            verbose: bool = False, h: float = 1e-5) -> np.ndarray:
     """The course-assignment name: centered differences of f(x) with a fixed step h.
 
     x: float64 array, perturbed in place and restored; returns an array like x.
@@ -175,12 +193,14 @@ def eval_numerical_gradient(f, x, verbose=False, h=1e-5):
     return grad
 
 
-def eval_numerical_gradient_array(f, x, df, h=1e-5):
+def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
+                                  df: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """The course-assignment name: the gradient of sum(f(x) * df) with a fixed step h."""
     return numerical_gradient_array(f, x, df, h=h)
 
 
-def gradient_check(forward, backward, x, theta, epsilon=1e-7):
+def gradient_check(forward: Callable, backward: Callable, x: float, theta: float,
+                   epsilon: float = 1e-7) -> float:
     """The one-dimensional gradient check of the classic exercise.
 
     forward(x, theta) -> J; backward(x, theta) -> dJ/dtheta (for J = theta * x, that is x)
@@ -193,7 +213,9 @@ def gradient_check(forward, backward, x, theta, epsilon=1e-7):
     return difference(backward(x, theta), gradapprox)
 
 
-def step_size_sweep(f, x, exact, steps=None, method="central"):
+def step_size_sweep(f: Callable[[np.ndarray], float], x: np.ndarray, exact: float,
+                    steps: np.ndarray | None = None,
+                    method: str = "central") -> tuple[np.ndarray, np.ndarray]:
     """The error of a numerical derivative of the scalar function f at the point x, for many steps.
 
     f: float -> float (complex -> complex for method="complex"); x: float

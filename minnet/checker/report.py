@@ -1,4 +1,7 @@
 """CheckReport: what a gradient check found, one row per tensor, readable and plottable."""
+from __future__ import annotations
+
+import html
 import os
 import sys
 from dataclasses import dataclass, field
@@ -6,6 +9,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .compare import BANDS, difference
+
+
+# The colors of the course table's bands and of a check's results: in the report's HTML
+# table here, and in minnet.plot's figures and the grader's tables, which import them.
+BAND_COLORS = {"excellent": "#2a9d8f", "acceptable": "#e9c46a",
+               "suspicious": "#f4a261", "wrong": "#e76f51"}
+RESULT_COLORS = {"PASS": "#2a9d8f", "FAIL": "#c0392b", "cannot resolve": "#999999"}
 
 
 @dataclass
@@ -61,7 +71,8 @@ class CheckRow:
     differs: np.ndarray = field(default=None, repr=False)
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
+        """True when the result is PASS."""
         return self.result == "PASS"
 
 
@@ -94,7 +105,7 @@ class CheckReport:
     every judged probe; notes: what else the check noticed; suspects: for a Net, the
     indices in net.layers of the layers whose backward may hold the bug, nearest the
     loss first ("loss" for the loss's backward, "reg" for the regularization
-    gradient). str(report) is a table; report.plot() draws it.
+    gradient). str(report) is a table; minnet.plot.check_report(report) draws it.
     """
     rows: list
     method: str = "central"
@@ -104,19 +115,22 @@ class CheckReport:
     layer_names: dict = field(default_factory=dict, repr=False)
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
+        """True when there are rows and every one passed."""
         return bool(self.rows) and all(row.passed for row in self.rows)
 
     @property
-    def failed(self):
+    def failed(self) -> list[str]:
+        """The names of the rows that FAIL."""
         return [row.name for row in self.rows if row.result == "FAIL"]
 
     @property
-    def unresolved(self):
+    def unresolved(self) -> list[str]:
+        """The names of the rows that cannot resolve."""
         return [row.name for row in self.rows if row.result == "cannot resolve"]
 
     @property
-    def difference(self):
+    def difference(self) -> float:
         """The norm form over every judged probe, of the plain difference quotients at the
         step asked for: ||grad - approx|| / (||grad|| + ||approx||), as the classic
         exercise computes it."""
@@ -126,17 +140,18 @@ class CheckReport:
         return difference(np.concatenate([row.analytic for row in compared]),
                           np.concatenate([row.quotients for row in compared]))
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> CheckRow:
         """report["W2"] is the row of W2."""
         for row in self.rows:
             if row.name == name:
                 return row
         raise KeyError(f"no row named {name!r}; the rows are {[row.name for row in self.rows]}")
 
-    def __str__(self):
+    def __str__(self) -> str:
+        """The report as text (format), in color on a terminal unless NO_COLOR is set."""
         return self.format(color=_terminal())
 
-    def format(self, color=False, diagnosis=True):
+    def format(self, color: bool = False, diagnosis: bool = True) -> str:
         """The report as text; color=True adds ANSI colors to the results; diagnosis=False
         leaves out what the numbers say about the mistake and where to look (a quiz
         asks that)."""
@@ -175,7 +190,29 @@ class CheckReport:
                                "PASS"))
         return "\n".join(lines)
 
-    def suspect_sentence(self):
+    def _repr_html_(self) -> str:
+        """The report as an HTML table for notebooks: tensor, largest relative error, band
+        (on its color) and verdict (in its color), then the summary line. Every text is
+        escaped, so a tensor named "<W>" shows as such."""
+        cells = []
+        for row in self.rows:
+            error = f"{row.max_rel_error:.2e}" if row.checked else "-"
+            band = (f'<td style="background-color: {BAND_COLORS[row.band]}">'
+                    f"{html.escape(row.band)}</td>" if row.band in BAND_COLORS
+                    else f"<td>{html.escape(row.band or '-')}</td>")
+            verdict = (f'<td style="color: {RESULT_COLORS.get(row.result, "inherit")}; '
+                       f'font-weight: bold">{html.escape(row.result)}</td>')
+            cells.append(f"<tr><td>{html.escape(row.name)}</td><td>{error}</td>{band}"
+                         f"{verdict}</tr>")
+        summary = (f"FAILED: {', '.join(self.failed)}" if self.failed else
+                   f"NOT RESOLVED: {', '.join(self.unresolved)}" if self.unresolved else
+                   "PASSED: every gradient agrees with its numerical estimate")
+        caption = f"gradient check: {self.method} differences, {self.step}"
+        return (f"<table><caption>{html.escape(caption)}</caption><thead><tr><th>tensor</th>"
+                "<th>relative error</th><th>band</th><th>verdict</th></tr></thead>"
+                f"<tbody>{''.join(cells)}</tbody></table><p>{html.escape(summary)}</p>")
+
+    def suspect_sentence(self) -> str:
         """Where to look first, in words."""
         places = []
         for suspect in self.suspects:
@@ -208,47 +245,6 @@ class CheckReport:
                          f"large: up to {worst.tolerance:.1e} of the gradient for {worst.name}. "
                          "PASS means every probe agrees within that error")
         return notes + list(self.notes)
-
-    def plot(self, ax=None):
-        """A bar per tensor: its largest relative error on a log scale, colored by its
-        result, over the course table's bands; a tick marks the error the pass rule
-        allowed for it. ax: a matplotlib Axes (default: a new figure). Returns the Axes."""
-        import matplotlib.pyplot as plt
-        from matplotlib.patches import Patch
-        if ax is None:
-            _, ax = plt.subplots(figsize=(max(5, 0.7 * len(self.rows) + 3), 3.8))
-        errors = np.array([row.max_rel_error for row in self.rows])
-        shown = errors[errors > 0]
-        bottom = 10.0 ** np.floor(np.log10(max(shown.min() / 10, 1e-16))) if len(shown) else 1e-12
-        band_colors = {"excellent": "#2a9d8f", "acceptable": "#e9c46a",
-                       "suspicious": "#f4a261", "wrong": "#e76f51"}
-        top = 10.0
-        for threshold, name in BANDS:
-            low = max(threshold, bottom)
-            if low < top:
-                ax.axhspan(low, top, color=band_colors[name], alpha=0.15, zorder=0)
-                ax.text(1.01, np.sqrt(low * top), name, transform=ax.get_yaxis_transform(),
-                        va="center", fontsize=8)
-            top = low
-        results = {"PASS": "#2a9d8f", "FAIL": "#c0392b", "cannot resolve": "#999999"}
-        names = [row.name for row in self.rows]
-        ax.bar(names, np.maximum(errors, bottom), zorder=2,
-               color=[results[row.result] for row in self.rows])
-        ax.scatter(names, np.clip([row.tolerance for row in self.rows], bottom, 10), marker="_",
-                   s=400, color="black", zorder=3)
-        ax.set_yscale("log")
-        ax.set_ylim(bottom, 10)
-        ax.set_ylabel("largest relative error")
-        ax.legend(handles=[Patch(color=c, label=r) for r, c in results.items()
-                           if any(row.result == r for row in self.rows)]
-                  + [plt.Line2D([], [], color="black", marker="_", linestyle="",
-                                markersize=14, label="error allowed")],
-                  fontsize=8, loc="upper left")
-        title = ("every gradient agrees with its numerical estimate" if self.passed else
-                 f"{', '.join(self.failed)} wrong" if self.failed else
-                 f"{', '.join(self.unresolved)} could not be judged")
-        ax.set_title(title)
-        return ax
 
 
 def _row_notes(row):

@@ -10,17 +10,25 @@ layer it belongs to. Inject one into a built Net and let the gradient checker fi
 `catalogue()` lists every bug; `buggy_class(name)` is the layer (or loss) class with
 that bug built in, as a student's file would define it.
 """
+from __future__ import annotations
+
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import MethodType
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import layers, losses, registry
+from ..contract import Layer, Loss
+
+if TYPE_CHECKING:
+    from ..net import Net
 
 
-def _always(layer):
+def _always(layer: Layer) -> bool:
+    """A Bug's default `fits`: the mistake can be made in every layer of its class."""
     return True
 
 
@@ -45,9 +53,9 @@ class Bug:
     description: str
     target: str
     code: object
-    pattern: str = None
-    fits: object = _always
-    forward: object = None
+    pattern: str | None = None
+    fits: Callable[[Layer], bool] = _always
+    forward: Callable | None = None
 
 
 def _square(layer):
@@ -516,26 +524,26 @@ BUGS = {bug.name: bug for bug in AFFINE_BUGS + RELU_BUGS + SMOOTH_BUGS + DROPOUT
         + LOSS_BUGS + SVM_BUGS + NET_BUGS}
 
 
-def catalogue():
+def catalogue() -> list[Bug]:
     """Every bug, in catalogue order: a list of Bug."""
     return list(BUGS.values())
 
 
-def get(name):
+def get(name: str) -> Bug:
     """The Bug called `name`, or an error that lists the names there are."""
     if name not in BUGS:
         raise ValueError(f"no bug named {name!r}; the catalogue has: {', '.join(BUGS)}")
     return BUGS[name]
 
 
-def applicable_layers(net, name):
+def applicable_layers(net: Net, name: str) -> list[int]:
     """The indices i of net.layers where the bug can be injected (empty for loss and Net bugs)."""
     bug = get(name)
     return [i for i, layer in enumerate(net.layers)
             if type(layer).__name__ == bug.target and bug.fits(layer)]
 
 
-def sites(net, name):
+def sites(net: Net, name: str) -> list[int | None]:
     """Where bug `name` can go in net: the layer indices it fits, [None] for a bug in the
     net's own loss class or in the regularization gradient of a regularized net, [] if
     nowhere."""
@@ -548,7 +556,7 @@ def sites(net, name):
 
 
 @contextmanager
-def inject(net, name, layer=None):
+def inject(net: Net, name: str, layer: int | None = None) -> Iterator[Layer | Loss | Net]:
     """Inject bug `name` into net for the duration of the with-block.
 
     layer: the index in net.layers of the layer to break (as in net.layers[2]); by
@@ -597,7 +605,7 @@ def _layer_index(net, bug, layer):
     return layer
 
 
-def buggy_class(name):
+def buggy_class(name: str) -> type:
     """The target class of bug `name` with the bug built into its backward.
 
     For example buggy_class("relu-mask-inverted") is a ReLU whose backward inverts

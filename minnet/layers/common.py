@@ -1,8 +1,12 @@
 """What several layers share: input checks, initialization, a stable sigmoid."""
+from __future__ import annotations
+
 import numpy as np
 
+from ..validate import count, is_real
 
-def batch(layer, x):
+
+def batch(layer: object, x: object) -> np.ndarray:
     """x as an array of numbers with a batch axis, or an error that says what is wrong.
 
     Integers and booleans become float64 (arithmetic such as Dropout's scaling needs
@@ -19,7 +23,7 @@ def batch(layer, x):
     return x if x.dtype.kind in "fc" else x.astype(np.float64)
 
 
-def check_dout(layer, dout, out_shape):
+def check_dout(layer: object, dout: object, out_shape: tuple) -> None:
     """Backward's dout must be an array of numbers with the shape of forward's out."""
     if np.shape(dout) != out_shape:
         raise ValueError(
@@ -30,27 +34,26 @@ def check_dout(layer, dout, out_shape):
                          f"got dtype {np.asarray(dout).dtype}")
 
 
-def check_width(layer, name, value):
-    """A size argument (in_features, hidden, ...) must be a positive int."""
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
-    return int(value)
+def check_width(layer: str, name: str, value: object) -> int:
+    """A size argument (in_features, hidden, ...) as a plain int: it must be a positive
+    int (np.int64 is fine). layer: the class name, for the message."""
+    return count(value, name, layer)
 
 
-def init_std(layer, init, fan_in, fan_out):
+def init_std(layer: str, init: str | float, fan_in: int, fan_out: int) -> float:
     """The standard deviation of initial weights: "he" sqrt(2 / fan_in) (for ReLU nets),
     "xavier" sqrt(2 / (fan_in + fan_out)) (for tanh and sigmoid), or a float."""
     if init == "he":
         return np.sqrt(2.0 / fan_in)
     if init == "xavier":
         return np.sqrt(2.0 / (fan_in + fan_out))
-    if isinstance(init, (int, float)) and not isinstance(init, bool) and init >= 0:
+    if is_real(init) and 0 <= init < np.inf:
         return float(init)
     raise ValueError(f'{layer}: init must be "he", "xavier" or a float standard deviation '
                      f'>= 0, got {init!r}')
 
 
-def sigmoid(x):
+def sigmoid(x: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-x)) without overflow for any x, real or complex.
 
     exp is only ever taken of a number with real part <= 0, so it never overflows:

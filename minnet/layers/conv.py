@@ -8,10 +8,15 @@ windows[n, c, i, j] is the (HH, WW) patch whose top-left corner is pixel
 (i * stride, j * stride). The naive convolution, six nested loops, is in tutorial 12;
 here one matrix product does the work of all of them.
 """
+from __future__ import annotations
+
+import numbers
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..contract import Layer
+from ..validate import count
 from .common import batch, check_dout, check_width, init_std
 
 
@@ -22,7 +27,7 @@ def _windows(x, size, stride):
 
 def _pair(layer, name, value):
     """An int or a pair of ints, as a pair of positive ints."""
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
     if len(pair) != 2:
         raise ValueError(f"{layer}: {name} must be an int or a pair of ints, got {value!r}")
     return tuple(check_width(layer, name, v) for v in pair)
@@ -63,23 +68,25 @@ class Conv2D(Layer):
     weights = ("W",)
     samplewise = True
 
-    def __init__(self, in_channels, out_channels, kernel_size, *, stride=1, pad=0, init="he",
-                 rng=None):
+    def __init__(self, in_channels: int, out_channels: int,
+                 kernel_size: int | tuple[int, int], *, stride: int = 1, pad: int = 0,
+                 init: str | float = "he",
+                 rng: int | np.random.Generator | None = None) -> None:
         super().__init__()
         self.in_channels = check_width("Conv2D", "in_channels", in_channels)
         self.out_channels = check_width("Conv2D", "out_channels", out_channels)
         self.kernel_size = _pair("Conv2D", "kernel_size", kernel_size)
         self.stride = check_width("Conv2D", "stride", stride)
-        if isinstance(pad, bool) or not isinstance(pad, (int, np.integer)) or pad < 0:
-            raise ValueError(f"Conv2D: pad must be an int >= 0, got {pad!r}")
-        self.pad, self.init = int(pad), init
+        self.pad = count(pad, "pad", "Conv2D", minimum=0,
+                         meaning="the zeros added around each image")
+        self.init = init
         F, C, (HH, WW) = self.out_channels, self.in_channels, self.kernel_size
         std = init_std("Conv2D", init, C * HH * WW, F * HH * WW)
         self.params = {"W": std * np.random.default_rng(rng).standard_normal((F, C, HH, WW)),
                        "b": np.zeros(F)}
         self.x_shape = self.cols = None
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         x = _images(self, x, self.in_channels)
         N, C, H, W = x.shape
         (HH, WW), s, p = self.kernel_size, self.stride, self.pad
@@ -98,7 +105,7 @@ class Conv2D(Layer):
         out = W2 @ self.cols + b.reshape(-1, 1)                         # (N, F, H' W')
         return out.reshape(N, self.out_channels, Ho, Wo)
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
         cols = self._cached("cols")
         N, C, H, W = self.x_shape
         F, (HH, WW), s, p = self.out_channels, self.kernel_size, self.stride, self.pad
@@ -119,7 +126,7 @@ class Conv2D(Layer):
                 dxpad[:, :, i:i + s * Ho:s, j:j + s * Wo:s] += dcols[:, :, i, j]
         return dxpad[:, :, p:p + H, p:p + W]
 
-    def config(self):
+    def config(self) -> dict:
         return {"in_channels": self.in_channels, "out_channels": self.out_channels,
                 "kernel_size": self.kernel_size, "stride": self.stride, "pad": self.pad}
 
@@ -139,13 +146,13 @@ class MaxPool2D(Layer):
 
     samplewise = has_kinks = True
 
-    def __init__(self, size=2, stride=None):
+    def __init__(self, size: int = 2, stride: int | None = None) -> None:
         super().__init__()
         self.size = check_width("MaxPool2D", "size", size)
         self.stride = self.size if stride is None else check_width("MaxPool2D", "stride", stride)
         self.x_shape = self.winner = None
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         x = _images(self, x, None)
         k, s = self.size, self.stride
         if x.shape[2] < k or x.shape[3] < k:
@@ -167,7 +174,7 @@ class MaxPool2D(Layer):
             return (stack * self.winner).sum(axis=0)
         return top
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         winner = self._cached("winner")
         N, C, H, W = self.x_shape
         k, s = self.size, self.stride
@@ -181,9 +188,9 @@ class MaxPool2D(Layer):
                 dx[:, :, p:p + s * Ho:s, q:q + s * Wo:s] += dout * winner[p * k + q]
         return dx
 
-    def kink_state(self):
+    def kink_state(self) -> np.ndarray | None:
         """The winner's position p k + q in each window, (N, C, H', W'); None before forward."""
         return None if self.winner is None else self.winner.argmax(axis=0)
 
-    def config(self):
+    def config(self) -> dict:
         return {"size": self.size, "stride": self.stride}

@@ -3,11 +3,14 @@
 Read `Affine` and `ReLU` first: every other layer follows the same pattern, the
 contract stated once in minnet.contract.Layer.
 """
+from __future__ import annotations
+
 import math
 
 import numpy as np
 
 from ..contract import Layer
+from ..validate import real
 from .common import batch, check_dout, check_width, init_std, sigmoid
 
 class Affine(Layer):
@@ -25,7 +28,8 @@ class Affine(Layer):
     weights = ("W",)
     samplewise = True
 
-    def __init__(self, in_features, out_features, *, init="he", rng=None):
+    def __init__(self, in_features: int, out_features: int, *, init: str | float = "he",
+                 rng: int | np.random.Generator | None = None) -> None:
         super().__init__()
         self.in_features = check_width("Affine", "in_features", in_features)
         self.out_features = check_width("Affine", "out_features", out_features)
@@ -36,7 +40,7 @@ class Affine(Layer):
                        "b": np.zeros(self.out_features)}
         self.x_shape = self.x = None
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         x = batch(self, x)
         if x.ndim < 2 or math.prod(x.shape[1:]) != self.in_features:
             raise ValueError(
@@ -46,7 +50,7 @@ class Affine(Layer):
         self.x = x.reshape(x.shape[0], -1)
         return self.x @ self.params["W"] + self.params["b"]
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
         x = self._cached("x")
         check_dout(self, dout, (x.shape[0], self.out_features))
         self.grads = {"W": x.T @ dout, "b": dout.sum(axis=0)}
@@ -54,7 +58,7 @@ class Affine(Layer):
             return None
         return (dout @ self.params["W"].T).reshape(self.x_shape)
 
-    def config(self):
+    def config(self) -> dict:
         return {"in_features": self.in_features, "out_features": self.out_features}
 
 
@@ -72,19 +76,19 @@ class ReLU(Layer):
         super().__init__()
         self.mask = None
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         x = batch(self, x)
         self.mask = x.real > 0
         if np.iscomplexobj(x):  # a complex-step check: keep the imaginary parts where x > 0
             return x * self.mask
         return np.maximum(x, 0)  # the same as x * mask for real x, and twice as fast
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         mask = self._cached("mask")
         check_dout(self, dout, mask.shape)
         return dout * mask
 
-    def kink_state(self):
+    def kink_state(self) -> np.ndarray | None:
         return self.mask
 
 
@@ -100,11 +104,11 @@ class Sigmoid(Layer):
         super().__init__()
         self.out = None
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.out = sigmoid(batch(self, x))
         return self.out
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         out = self._cached("out")
         check_dout(self, dout, out.shape)
         return dout * out * (1 - out)
@@ -122,11 +126,11 @@ class Tanh(Layer):
         super().__init__()
         self.out = None
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         self.out = np.tanh(batch(self, x))
         return self.out
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         out = self._cached("out")
         check_dout(self, dout, out.shape)
         return dout * (1 - out**2)
@@ -139,16 +143,22 @@ class Dropout(Layer):
     The scaling keeps the expected value of every unit unchanged, so in eval mode
     (training = False) the layer is simply the identity.
 
+    keep_prob: the probability of KEEPING a unit, as in the original dropout paper and
+        the classic course notes. PyTorch's nn.Dropout(p) takes the probability of
+        DROPPING one instead: keep_prob = 1 - p, so nn.Dropout(0.1) is Dropout(0.9).
     seed: if an int, every forward draws the same mask from a fresh generator made
         from it, so repeated forwards are identical (gradient checking needs this).
+        Train without it: a fixed mask drops the same units at every step (fit warns).
     rng: if seed is None, the private generator (an int seed or a Generator) that
-        draws a new mask at every forward; default: a fresh unseeded one.
+        draws a new mask at every forward; default: a fresh unseeded one. For
+        training that is both random and reproducible, pass rng=0 (or a Generator).
     numpy's global random state is never used.
     """
 
     samplewise = elementwise = random = True
 
-    def __init__(self, keep_prob=0.5, seed=None, *, rng=None):
+    def __init__(self, keep_prob: float = 0.5, seed: int | None = None, *,
+                 rng: int | np.random.Generator | None = None) -> None:
         super().__init__()
         self.keep_prob = keep_prob
         self.seed = seed
@@ -156,18 +166,20 @@ class Dropout(Layer):
         self.mask = None
 
     @property
-    def keep_prob(self):
+    def keep_prob(self) -> float:
+        """The probability of keeping each unit, in (0, 1] (PyTorch's p is 1 - keep_prob).
+
+        Setting it checks the value first: a bad one raises and changes nothing."""
         return self._keep_prob
 
     @keep_prob.setter
-    def keep_prob(self, value):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
-            raise ValueError(
-                f"Dropout: keep_prob is the probability of keeping a unit and must be in "
-                f"(0, 1], got {value!r}")
-        self._keep_prob = float(value)
+    def keep_prob(self, value: float) -> None:
+        self._keep_prob = real(value, "keep_prob", "Dropout", low=0, high=1, low_open=True,
+                               meaning="the probability of keeping a unit",
+                               fix="PyTorch's p is the probability of dropping one: "
+                                   "keep_prob = 1 - p")
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         x = batch(self, x)
         dtype = x.real.dtype  # float32 stays float32; a complex x keeps a real mask
         if not self.training:
@@ -178,10 +190,10 @@ class Dropout(Layer):
         self.mask = (keep / self.keep_prob).astype(dtype)
         return x * self.mask
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         mask = self._cached("mask")
         check_dout(self, dout, mask.shape)
         return dout * mask
 
-    def config(self):
+    def config(self) -> dict:
         return {"keep_prob": self.keep_prob, "seed": self.seed}

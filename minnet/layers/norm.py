@@ -9,9 +9,12 @@ m values in each statistic, and g = dout * gamma:
 (the means taken over the same m values). The two subtracted terms are what the
 mean and the variance pass back; leaving them out is a classic bug.
 """
+from __future__ import annotations
+
 import numpy as np
 
 from ..contract import Layer
+from ..validate import real
 from .common import batch, check_dout, check_width
 
 
@@ -33,9 +36,9 @@ def _feature_sum(a, b=None):
 
 
 def _check_eps(layer, eps):
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < np.inf:
-        raise ValueError(f"{layer}: eps must be a small positive number, got {eps!r}")
-    return float(eps)
+    """eps, added to the variance before its square root, as a float > 0."""
+    return real(eps, "eps", layer, low=0, low_open=True, expected="a small positive number",
+                fix="it keeps the division away from zero; 1e-5 is usual")
 
 
 class BatchNorm(Layer):
@@ -59,22 +62,23 @@ class BatchNorm(Layer):
 
     buffers = ("running_mean", "running_var")
 
-    def __init__(self, features, *, momentum=0.9, eps=1e-5):
+    def __init__(self, features: int, *, momentum: float = 0.9, eps: float = 1e-5) -> None:
         super().__init__()
         self.features = self.in_features = check_width("BatchNorm", "features", features)
-        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
-                or not 0 <= momentum < 1:
-            raise ValueError(f"BatchNorm: momentum must be in [0, 1), got {momentum!r}")
-        self.momentum, self.eps = float(momentum), _check_eps("BatchNorm", eps)
+        self.momentum = real(momentum, "momentum", "BatchNorm", low=0, high=1, high_open=True,
+                             fix="it is the share of the running statistics kept at each "
+                                 "step; 0.9 is usual")
+        self.eps = _check_eps("BatchNorm", eps)
         self.params = {"gamma": np.ones(self.features), "beta": np.zeros(self.features)}
         self.running_mean, self.running_var = np.zeros(self.features), np.ones(self.features)
         self.xhat = self.inv_std = self.axes = self.shape = None
 
     @property
-    def samplewise(self):
+    def samplewise(self) -> bool:
+        """True in eval mode only: in training mode the batch's statistics mix the samples."""
         return not self.training
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         x = batch(self, x)
         if x.ndim not in (2, 4) or x.shape[1] != self.features:
             raise ValueError(f"BatchNorm: expected x of shape (N, {self.features}) or "
@@ -98,7 +102,7 @@ class BatchNorm(Layer):
         self.axes, self.shape = axes, shape
         return self.params["gamma"].reshape(shape) * self.xhat + self.params["beta"].reshape(shape)
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         xhat = self._cached("xhat")
         check_dout(self, dout, xhat.shape)
         dgamma, dbeta = _feature_sum(dout, xhat), _feature_sum(dout)
@@ -113,7 +117,7 @@ class BatchNorm(Layer):
         return scale * (dout - (dbeta / m).reshape(self.shape)
                         - xhat * (dgamma / m).reshape(self.shape))
 
-    def config(self):
+    def config(self) -> dict:
         return {"features": self.features, "momentum": self.momentum, "eps": self.eps}
 
 
@@ -128,14 +132,14 @@ class LayerNorm(Layer):
 
     samplewise = True
 
-    def __init__(self, features, *, eps=1e-5):
+    def __init__(self, features: int, *, eps: float = 1e-5) -> None:
         super().__init__()
         self.features = self.in_features = check_width("LayerNorm", "features", features)
         self.eps = _check_eps("LayerNorm", eps)
         self.params = {"gamma": np.ones(self.features), "beta": np.zeros(self.features)}
         self.xhat = self.inv_std = None
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         x = batch(self, x)
         if x.ndim < 2 or x.shape[-1] != self.features:
             raise ValueError(f"LayerNorm: expected x of shape (N, {self.features}) (or "
@@ -146,12 +150,12 @@ class LayerNorm(Layer):
         self.xhat = (x - mean) * self.inv_std
         return self.params["gamma"] * self.xhat + self.params["beta"]
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray:
         xhat = self._cached("xhat")
         check_dout(self, dout, xhat.shape)
         rows = (dout * xhat).reshape(-1, self.features), dout.reshape(-1, self.features)
         self.grads = {"gamma": rows[0].sum(axis=0), "beta": rows[1].sum(axis=0)}
         return _normalize_backward(dout, xhat, self.params["gamma"], self.inv_std, -1)
 
-    def config(self):
+    def config(self) -> dict:
         return {"features": self.features, "eps": self.eps}

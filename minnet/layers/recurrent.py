@@ -3,6 +3,8 @@
 A batch of sequences has shape (N, T, D): N sequences of T steps, D features per
 step. Embedding turns integer tokens (N, T) into such vectors.
 """
+from __future__ import annotations
+
 import numpy as np
 
 from ..contract import Layer
@@ -23,7 +25,8 @@ class RNN(Layer):
     weights = ("Wx", "Wh")
     samplewise = True
 
-    def __init__(self, in_features, hidden, *, init="xavier", rng=None):
+    def __init__(self, in_features: int, hidden: int, *, init: str | float = "xavier",
+                 rng: int | np.random.Generator | None = None) -> None:
         super().__init__()
         self.in_features = check_width("RNN", "in_features", in_features)
         self.hidden = self.out_features = check_width("RNN", "hidden", hidden)
@@ -35,7 +38,7 @@ class RNN(Layer):
                        "b": np.zeros(H)}
         self.x = self.h = None
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         x = batch(self, x)
         if x.ndim != 3 or x.shape[2] != self.in_features:
             raise ValueError(f"RNN: expected x of shape (N, T, {self.in_features}), "
@@ -49,7 +52,7 @@ class RNN(Layer):
         self.x, self.h = x, h
         return h
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
         x, h = self._cached("x"), self._cached("h")
         check_dout(self, dout, h.shape)
         Wx, Wh = self.params["Wx"], self.params["Wh"]
@@ -67,7 +70,7 @@ class RNN(Layer):
         self.grads = {"Wx": dWx, "Wh": dWh, "b": db}
         return dx
 
-    def config(self):
+    def config(self) -> dict:
         return {"in_features": self.in_features, "hidden": self.hidden}
 
 
@@ -80,7 +83,8 @@ class TimeAffine(Layer):
     weights = ("W",)
     samplewise = True
 
-    def __init__(self, in_features, out_features, *, init="xavier", rng=None):
+    def __init__(self, in_features: int, out_features: int, *, init: str | float = "xavier",
+                 rng: int | np.random.Generator | None = None) -> None:
         super().__init__()
         self.in_features = check_width("TimeAffine", "in_features", in_features)
         self.out_features = check_width("TimeAffine", "out_features", out_features)
@@ -90,7 +94,7 @@ class TimeAffine(Layer):
                        "b": np.zeros(self.out_features)}
         self.x = None
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         x = batch(self, x)
         if x.ndim != 3 or x.shape[2] != self.in_features:
             raise ValueError(f"TimeAffine: expected x of shape (N, T, {self.in_features}), "
@@ -98,7 +102,7 @@ class TimeAffine(Layer):
         self.x = x
         return x @ self.params["W"] + self.params["b"]
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
         x = self._cached("x")
         check_dout(self, dout, x.shape[:2] + (self.out_features,))
         # Every step is one more row of the batch: fold T into N.
@@ -106,7 +110,7 @@ class TimeAffine(Layer):
         self.grads = {"W": x2.T @ dout2, "b": dout2.sum(axis=0)}
         return dout @ self.params["W"].T
 
-    def config(self):
+    def config(self) -> dict:
         return {"in_features": self.in_features, "out_features": self.out_features}
 
 
@@ -130,7 +134,8 @@ class LSTM(Layer):
     weights = ("Wx", "Wh")
     samplewise = True
 
-    def __init__(self, in_features, hidden, *, init="xavier", rng=None):
+    def __init__(self, in_features: int, hidden: int, *, init: str | float = "xavier",
+                 rng: int | np.random.Generator | None = None) -> None:
         super().__init__()
         self.in_features = check_width("LSTM", "in_features", in_features)
         self.hidden = self.out_features = check_width("LSTM", "hidden", hidden)
@@ -142,7 +147,7 @@ class LSTM(Layer):
                        "b": np.zeros(4 * H)}
         self.x = self.cache = None
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         x = batch(self, x)
         if x.ndim != 3 or x.shape[2] != self.in_features:
             raise ValueError(f"LSTM: expected x of shape (N, T, {self.in_features}), "
@@ -164,7 +169,7 @@ class LSTM(Layer):
         self.x, self.cache = x, (gates, c, h)
         return h
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> np.ndarray | None:
         x = self._cached("x")
         gates, c, h = self.cache
         check_dout(self, dout, h.shape)
@@ -191,7 +196,7 @@ class LSTM(Layer):
                       "Wh": h_prev.reshape(N * T, H).T @ da2, "b": da2.sum(axis=0)}
         return da @ Wx.T
 
-    def config(self):
+    def config(self) -> dict:
         return {"in_features": self.in_features, "hidden": self.hidden}
 
 
@@ -209,7 +214,8 @@ class Embedding(Layer):
 
     samplewise = integer_input = True
 
-    def __init__(self, vocab_size, dim, *, rng=None):
+    def __init__(self, vocab_size: int, dim: int, *,
+                 rng: int | np.random.Generator | None = None) -> None:
         super().__init__()
         self.vocab_size = check_width("Embedding", "vocab_size", vocab_size)
         self.dim = self.out_features = check_width("Embedding", "dim", dim)
@@ -217,7 +223,7 @@ class Embedding(Layer):
         self.params = {"W": rng.standard_normal((self.vocab_size, self.dim))}
         self.x = None
 
-    def forward(self, x):
+    def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
         if x.dtype.kind not in "iu":
             hint = ("; convert token ids with x.astype(int)" if x.dtype.kind in "fb" else "")
@@ -234,7 +240,7 @@ class Embedding(Layer):
         self.x = x
         return self.params["W"][x]
 
-    def backward(self, dout):
+    def backward(self, dout: np.ndarray) -> None:
         x = self._cached("x")
         check_dout(self, dout, x.shape + (self.dim,))
         dW = np.zeros(self.params["W"].shape, dtype=np.result_type(dout, self.params["W"]))
@@ -242,5 +248,5 @@ class Embedding(Layer):
         self.grads = {"W": dW}
         return None
 
-    def config(self):
+    def config(self) -> dict:
         return {"vocab_size": self.vocab_size, "dim": self.dim}

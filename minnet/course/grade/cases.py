@@ -9,18 +9,22 @@ number the submission computes about itself: outputs are compared with minnet's,
 gradients with numerical derivatives computed here. A proxy goes further: its Twin
 judges every output it returns, not only the first (see Twin).
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+
 import numpy as np
 
 from ...checker import check_layer, check_loss, check_net
 from ...net import Net
 from .result import Judged, TestResult, changed
-from .table import ENTRIES, LayerCase, labels_for
+from .table import ENTRIES, Entry, LayerCase, labels_for
 
 FORWARD_RTOL = 1e-10   # forward must match minnet's reference this closely, relatively
 PARAM_SCALE = 0.5      # parameters are drawn as PARAM_SCALE * N(0, 1), biases included
 
 
-def describe(entry, case):
+def describe(entry: Entry, case: object) -> str:
     """A test's name, as the report shows it."""
     if hasattr(case, "x_shape"):
         args = ", ".join([repr(a) for a in case.args] +
@@ -50,12 +54,13 @@ class Twin:
     from the submission, whose kink_state could claim a kink everywhere.
     """
 
-    def __init__(self, entry, args, kwargs):
+    def __init__(self, entry: Entry, args: tuple, kwargs: dict) -> None:
         self.entry, self.args, self.kwargs = entry, args, kwargs
         self.reference = entry.reference(*args, **kwargs)
         self.masks = {}  # a random class's kept units, by seed and input shape
 
-    def layer(self, proxy, x, out, params=None):
+    def layer(self, proxy: object, x: np.ndarray, out: object,
+              params: dict | None = None) -> object:
         """Raise Judged unless out is what the class gives for x (with params, default
         the proxy's own); returns minnet's kink state for x."""
         reference = self.reference
@@ -96,7 +101,7 @@ class Twin:
                 f"of shape {x.shape}: with a seed, the mask must not depend on x (draw it "
                 "from a generator made from the seed alone)")
 
-    def loss(self, scores, y, value):
+    def loss(self, scores: np.ndarray, y: np.ndarray, value: object) -> object:
         """Raise Judged unless value is the loss minnet's class gives for (scores, y);
         returns minnet's kink state for them (None for a smooth loss)."""
         message = loss_mismatch(f"{self.entry.name}.forward(scores, y)", value,
@@ -106,7 +111,8 @@ class Twin:
         return self.reference.kink_state()
 
 
-def layer_case(entry, case, make, rng, seed):
+def layer_case(entry: Entry, case: LayerCase, make: Callable, rng: np.random.Generator,
+               seed: int) -> TestResult:
     """forward(x) against the reference, x unchanged, then check_layer on backward."""
     layer = make(*case.args, **case.kwargs)
     reference = entry.reference(*case.args, **case.kwargs)
@@ -134,7 +140,8 @@ def layer_case(entry, case, make, rng, seed):
     return _result(problems, report)
 
 
-def loss_case(entry, case, make, rng, seed):
+def loss_case(entry: Entry, case: object, make: Callable, rng: np.random.Generator,
+              seed: int) -> TestResult:
     """forward(scores, y) against the reference (the batch mean), then check_loss."""
     loss = make(*case.args)
     scores = 2 * entry.inputs(rng, case.scores_shape)
@@ -151,7 +158,8 @@ def loss_case(entry, case, make, rng, seed):
     return _result(problems, report)
 
 
-def net_case(entry, case, make, rng, seed):
+def net_case(entry: Entry, case: object, make: Callable, rng: np.random.Generator,
+             seed: int) -> TestResult:
     """The class inside a small Net of minnet's classes: its input left alone, the loss
     against the all-minnet twin of the net, then check_net on every parameter."""
     def build(own):
@@ -195,7 +203,8 @@ def net_case(entry, case, make, rng, seed):
     return _result(problems, report)
 
 
-def property_case(test, make, rng):
+def property_case(test: Callable, make: Callable, rng: np.random.Generator) -> TestResult:
+    """A property of the class (test(make, rng) -> None, or what is wrong) as a test."""
     message = test(make, rng)
     return TestResult("", message is None, "" if message is None else "wrong behaviour",
                       message or "")
@@ -203,7 +212,7 @@ def property_case(test, make, rng):
 
 # -- judging outputs -----------------------------------------------------------------------
 
-def forward_mismatch(what, out, expected):
+def forward_mismatch(what: str, out: object, expected: np.ndarray) -> str | None:
     """What is wrong with a forward's output, in words, or None: it must have
     expected's shape and match it within FORWARD_RTOL of its largest value."""
     if not isinstance(out, np.ndarray):
@@ -226,7 +235,7 @@ def forward_mismatch(what, out, expected):
             f"{expected[i]:.6g} (off by {error[i] / scale:.1e} of the output's largest value)")
 
 
-def loss_mismatch(what, value, expected, N):
+def loss_mismatch(what: str, value: object, expected: float, N: int) -> str | None:
     """What is wrong with a loss value, in words, or None (the sum instead of the mean
     of a batch of N, when it is that)."""
     value = np.asarray(value)
@@ -327,7 +336,7 @@ def _result(problems, report=None):
     return TestResult("", False, problems[0][0], "; ".join(m for _, m in problems), worst)
 
 
-def explain(row):
+def explain(row: object) -> str:
     """A failing row in words: the checker's diagnosis and its worst probe."""
     tensor = "d" + row.name if row.name != "scores" else "dscores"
     index, a, n = row.worst[0]

@@ -8,15 +8,19 @@ its stem) or a folder (the student id is its name; the file graded is `file`, or
 only .py or .ipynb). A submission that cannot be graded gets a row with its reason,
 and the run goes on.
 """
+from __future__ import annotations
+
 import multiprocessing
 import os
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from .grader import DEFAULT_SEED, _check_choice, grade_submission, ungradable
+from .result import Grade
 from .sandbox import Limits
 
 
-def submissions_in(folder):
+def submissions_in(folder: str | os.PathLike) -> list[tuple[str, str]]:
     """(student id, path) for every entry of folder, sorted by id; hidden entries skipped."""
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"no such folder: {folder}")
@@ -30,8 +34,11 @@ def submissions_in(folder):
     return found
 
 
-def grade_all(folder, classes=None, *, assignment=None, file=None, jobs=None, points=None,
-              seed=DEFAULT_SEED, limits=Limits(), progress=None):
+def grade_all(folder: str | os.PathLike, classes: list[str] | None = None, *,
+              assignment: str | None = None, file: str | None = None, jobs: int | None = None,
+              points: dict[str, float] | None = None, seed: int = DEFAULT_SEED,
+              limits: Limits = Limits(),
+              progress: Callable[[str], object] | None = None) -> list[Grade]:
     """Grade every submission in folder; returns their Grades, sorted by student id.
 
     jobs: submissions graded at once, each in its own grading process (default: the
@@ -67,12 +74,12 @@ def grade_all(folder, classes=None, *, assignment=None, file=None, jobs=None, po
                 except Exception as error:  # the grading process itself died: go on
                     grade = ungradable(student, path, options["classes"], options["points"],
                                        f"the grader failed: {type(error).__name__}: {error}",
-                                       assignment)
+                                       assignment, seed)
                 finished(grade)
     return sorted(grades, key=lambda grade: grade.student)
 
 
-def class_names(grades):
+def class_names(grades: list[Grade]) -> list[str]:
     """The graded class names, in the order they first appear."""
     return list(dict.fromkeys(c.name for grade in grades for c in grade.classes))
 
@@ -84,10 +91,12 @@ def _grade_one(student, path, options):
                                 points=points, seed=options["seed"], limits=options["limits"],
                                 student=student)
     except (FileNotFoundError, ValueError) as error:
-        return ungradable(student, path, names, points, str(error), assignment)
+        return ungradable(student, path, names, points, str(error), assignment,
+                          options["seed"])
     except Exception as error:  # a fault of the grader itself: say so, and go on
         return ungradable(student, path, names, points,
-                          f"the grader failed: {type(error).__name__}: {error}", assignment)
+                          f"the grader failed: {type(error).__name__}: {error}", assignment,
+                          options["seed"])
 
 
 def _progress_line(grade, done, total):

@@ -5,8 +5,12 @@ sandbox.py); `grade_classes` grades trusted classes in this process (minnet's ow
 or the bug catalogue's), with the very same tests. Either way a class's tests all
 run, and the class earns its points times the fraction it passed.
 """
+from __future__ import annotations
+
+import os
 import time
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 
@@ -14,14 +18,17 @@ from . import cases
 from .notebook import read_submission
 from .result import ClassGrade, Grade, Judged, TestResult, text
 from .sandbox import ChildLost, Limits, Session, StudentRaised
-from .table import ASSIGNMENTS, DEFAULT_ASSIGNMENT, ENTRIES, check_assignment, classes_to_grade
+from .table import (ASSIGNMENTS, DEFAULT_ASSIGNMENT, ENTRIES, Entry, check_assignment,
+                    classes_to_grade)
 from .worker import fingerprint
 
 DEFAULT_SEED = 0
 
 
-def grade_submission(path, classes=None, *, assignment=None, file=None, points=None,
-                     seed=DEFAULT_SEED, limits=Limits(), student=None):
+def grade_submission(path: str | os.PathLike, classes: list[str] | None = None, *,
+                     assignment: str | None = None, file: str | None = None,
+                     points: dict[str, float] | None = None, seed: int = DEFAULT_SEED,
+                     limits: Limits = Limits(), student: str | None = None) -> Grade:
     """Grade the contract classes a student's .py or .ipynb file defines; returns a Grade.
 
     path: a .py or .ipynb file (copied alone), or a folder (copied whole, with the
@@ -79,7 +86,8 @@ def grade_submission(path, classes=None, *, assignment=None, file=None, points=N
 
 def _grade_in_session(session, name, origins, points, seed):
     entry = ENTRIES[name]
-    result = ClassGrade(name, _points(points, name))
+    result = ClassGrade(name, _points(points, name),
+                        planned_tests=len(tests_of(entry, seed)))
     origin = origins.get(name, {"found": False})
     if session.import_error is None and not origin.get("found"):
         result.problem, result.hint = "missing", f"the file defines no class {name}"
@@ -119,17 +127,22 @@ def _grade_in_session(session, name, origins, points, seed):
     return result
 
 
-def ungradable(student, source, classes, points, reason, assignment=None):
+def ungradable(student: str, source: object, classes: list[str] | None,
+               points: dict[str, float] | None, reason: str, assignment: str | None = None,
+               seed: int = DEFAULT_SEED) -> Grade:
     """The Grade of a submission that could not be graded at all: zero, and why.
-    Its classes: `classes`, else the assignment's (default: DEFAULT_ASSIGNMENT's)."""
+    Its classes: `classes`, else the assignment's (default: DEFAULT_ASSIGNMENT's), each
+    with its tests (drawn from seed) counted and none passed."""
     names = classes or ASSIGNMENTS[assignment or DEFAULT_ASSIGNMENT].classes
     return Grade(student, str(source),
-                 [ClassGrade(name, _points(points, name), problem="not graded", hint=reason)
+                 [ClassGrade(name, _points(points, name), problem="not graded", hint=reason,
+                             planned_tests=len(tests_of(ENTRIES[name], seed)))
                   for name in names], notes=[f"not graded: {reason}"])
 
 
-def grade_classes(classes, names=None, *, assignment=None, points=None, seed=DEFAULT_SEED,
-                  source="classes"):
+def grade_classes(classes: dict[str, type], names: list[str] | None = None, *,
+                  assignment: str | None = None, points: dict[str, float] | None = None,
+                  seed: int = DEFAULT_SEED, source: str = "classes") -> Grade:
     """Grade trusted classes in this process (minnet's own, or buggy_class ones).
 
     classes: dict contract name -> class; names: which to grade, or assignment: an
@@ -145,7 +158,8 @@ def grade_classes(classes, names=None, *, assignment=None, points=None, seed=DEF
     _check_names(names)
     grade = Grade(source, source)
     for name in names:
-        result = ClassGrade(name, _points(points, name))
+        result = ClassGrade(name, _points(points, name),
+                            planned_tests=len(tests_of(ENTRIES[name], seed)))
         cls = classes.get(name)
         if not isinstance(cls, type):
             result.problem, result.hint = "missing", f"no class {name}"
@@ -156,7 +170,7 @@ def grade_classes(classes, names=None, *, assignment=None, points=None, seed=DEF
     return grade
 
 
-def tests_of(entry, seed):
+def tests_of(entry: Entry, seed: int) -> list[tuple[str, Callable]]:
     """Every test of a class: (name, run(make)) with run returning a TestResult.
 
     The shapes and values come from the grading seed and the class's name, so adding

@@ -22,6 +22,8 @@ exit status, or the same signal), so the grader still sees how the child ended.
 
 Like worker.py, this file imports nothing from minnet: the child loads it by path.
 """
+from __future__ import annotations
+
 import ctypes
 import os
 import signal
@@ -42,13 +44,13 @@ SYSTEM = ("/usr/lib", "/usr/lib64", "/usr/local/lib", "/lib", "/lib64")
 JAIL_FAILED = 70
 
 
-def available():
+def available() -> bool:
     """Whether this process may build the walls: root, on Linux, on a known machine."""
     return (hasattr(os, "fork") and os.uname().sysname == "Linux" and os.geteuid() == 0
             and os.uname().machine in SYS_CAPSET)
 
 
-def enter(folder, root, hidden):
+def enter(folder: str, root: str, hidden: list[str]) -> None:
     """Jail the calling process; returns only in the jailed process (see the module doc).
 
     folder: the one place that stays writable (the working directory); root: an

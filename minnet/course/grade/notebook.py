@@ -7,6 +7,8 @@ become that file. IPython's magics and shell escapes (`%matplotlib inline`,
 such line becomes `pass`, and the grade notes which lines were dropped. Line numbers
 in the grade then point at the notebook's cells.
 """
+from __future__ import annotations
+
 import json
 import os
 import re
@@ -32,7 +34,7 @@ class Submission:
     notes: list = field(default_factory=list)
     cells: list = None
 
-    def locate(self, text):
+    def locate(self, text: str) -> str:
         """Rewrite "<file> line N" in text as the notebook cell and line it came from."""
         if not self.cells:
             return text
@@ -46,7 +48,7 @@ class Submission:
         return re.sub(re.escape(self.file) + r" line (\d+)", cell, text)
 
 
-def read_submission(path, file=None):
+def read_submission(path: str | os.PathLike, file: str | None = None) -> Submission:
     """A Submission from a .py file, an .ipynb notebook, or a folder.
 
     A folder is copied whole (the student's helper modules come along); its file to

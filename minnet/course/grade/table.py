@@ -14,7 +14,10 @@ first in each entry (N = 1, a single output, a 3-D input, ties, ...) are always 
 An assignment (ASSIGNMENTS, at the end) is the set of classes a skeleton in
 tutorials/assignments asks for; `minnet grade --assignment NAME` grades it.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import numpy as np
 
@@ -539,7 +542,7 @@ ASSIGNMENTS = {assignment.name: assignment for assignment in [
 DEFAULT_ASSIGNMENT = "mlp"
 
 
-def classes_to_grade(defined, assignment=None):
+def classes_to_grade(defined: Iterable[str], assignment: str | None = None) -> list[str]:
     """The contract names to grade for a file that defines the classes in `defined`.
 
     With an assignment: its required classes, then its optional ones that are

@@ -12,6 +12,8 @@ checks every size before it trusts it. A message is:
 
 This module imports nothing from minnet: the child loads it by path (see worker.py).
 """
+from __future__ import annotations
+
 import json
 import math
 import os
@@ -28,7 +30,7 @@ class Garbage(ValueError):
     """The other side sent bytes that are not a valid message."""
 
 
-def encode(message):
+def encode(message: dict) -> bytes:
     """A dict of JSON values and numpy arrays (nested in dicts and lists) -> bytes."""
     arrays = []
 
@@ -52,7 +54,7 @@ def encode(message):
     return struct.pack(">QQ", 8 + len(header) + len(body), len(header)) + header + body
 
 
-def decode(payload):
+def decode(payload: bytes) -> dict:
     """The bytes after the first 8 of a message -> the dict encode was given.
 
     Raises Garbage for anything malformed: a bad header, an unknown dtype, a shape
@@ -105,7 +107,7 @@ def _decode(payload):
     return message
 
 
-def frame_length(prefix):
+def frame_length(prefix: bytes) -> int:
     """The length of the rest of a message, from its first 8 bytes; Garbage if too long."""
     (length,) = struct.unpack(">Q", prefix)
     if length < 8:
@@ -116,7 +118,7 @@ def frame_length(prefix):
     return length
 
 
-def send(fd, message):
+def send(fd: int, message: dict) -> None:
     """Write a whole message to the file descriptor fd (blocking)."""
     data = memoryview(encode(message))
     while data:
@@ -124,7 +126,7 @@ def send(fd, message):
         data = data[written:]
 
 
-def receive(fd):
+def receive(fd: int) -> dict | None:
     """Read one whole message from fd (blocking); None if the other side closed it."""
     prefix = _read_exactly(fd, 8)
     if prefix is None:

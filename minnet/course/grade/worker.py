@@ -152,6 +152,7 @@ class Server:
         self.np, self.wire, self.folder, self.contracts = np, wire, folder, contracts
         self.isolation = isolation
         self.module, self.objects, self.refused = None, {}, []
+        self.file = None  # the submission's file, once imported
 
     # -- the audit hook ----------------------------------------------------------------
 
@@ -207,6 +208,7 @@ class Server:
 
     def op_import(self, request):
         path = os.path.join(self.folder, request["file"])
+        self.file = os.path.realpath(path)
         name = request["module"]
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
@@ -357,14 +359,34 @@ class Server:
             message = str(error)
         except BaseException:  # a student exception whose __str__ itself fails
             message = "(the error's message could not be shown)"
-        where = None
-        for frame, line in traceback.walk_tb(error.__traceback__):
-            if not self._outside(frame.f_code.co_filename):
-                where = (f"in {frame.f_code.co_name}, "
-                         f"{os.path.basename(frame.f_code.co_filename)} line {line}")
+        frame, line = self._student_frame(error.__traceback__)
+        where = None if frame is None else (f"in {frame.f_code.co_name}, "
+                                            f"{os.path.basename(frame.f_code.co_filename)} "
+                                            f"line {line}")
         return {"type": type(error).__name__, "message": message[:500], "where": where,
                 "code": error.code if isinstance(error, SystemExit) and
                 isinstance(error.code, (int, str, type(None))) else None}
+
+
+    def _student_frame(self, tb):
+        """The student's own line in a traceback: (frame, line number) of its innermost
+        frame in the submission's file, else in another file of its folder (a helper
+        module), else (None, None). An error raised inside numpy (np.ones out of
+        memory) is thus told at the line of the submission that called numpy."""
+        own, helper = (None, None), (None, None)
+        for frame, line in traceback.walk_tb(tb):
+            filename = frame.f_code.co_filename
+            if self._is_file(filename):
+                own = frame, line
+            elif not self._outside(filename):
+                helper = frame, line
+        return own if own[0] is not None else helper
+
+    def _is_file(self, filename):
+        try:
+            return self.file is not None and os.path.realpath(filename) == self.file
+        except (TypeError, ValueError):
+            return False
 
 
 def fingerprint(code):

@@ -1,0 +1,99 @@
+"""Checking the numbers a user passes: one place for "a positive number", "an int >= 1".
+
+Every argument that must be a number (a learning rate, a keep_prob, a layer's width)
+goes through `real` or `count`. They accept whatever numpy hands out as well as
+Python's own numbers (np.float32(0.1), np.int64(64)), refuse bools and strings,
+and return a plain float or int, so nothing downstream meets a numpy scalar. A
+refusal names who refused, the argument, what was expected and what came:
+
+    SGD: lr must be a positive number, got '0.1' (a str, not a number; pass the
+    number itself, without quotes)
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+
+import numpy as np
+
+
+def is_real(value: object) -> bool:
+    """True for a real number (int, float, np.float32, np.int64, ...), False for
+    anything else, bools included: True is an int to Python, but never a sensible
+    learning rate or width."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def real(value: object, name: str, owner: str, *, low: float = -math.inf,
+         high: float = math.inf, low_open: bool = False, high_open: bool = False,
+         meaning: str = "", expected: str = "", fix: str = "") -> float:
+    """value as a plain float, if it is a finite real number in the interval asked for.
+
+    name, owner: the argument and who takes it ("lr", "SGD"), for the message
+    low, high: the bounds; low_open, high_open: whether the bound itself is refused
+        (an infinite bound always is: NaN and +-inf are never accepted)
+    meaning: what the argument is, in a few words, said after its name
+        ("keep_prob, the probability of keeping a unit, must be ...")
+    expected: the words for what is wanted, when those made from the bounds
+        ("a positive number", "in [0, 1)") do not say it best
+    fix: a hint added to the message on a refusal
+    Raises ValueError otherwise, with the message described in the module docstring.
+    """
+    ok = is_real(value) and math.isfinite(value)
+    if ok:
+        value = float(value)
+        ok = (value > low if low_open else value >= low) and \
+             (value < high if high_open else value <= high)
+    if not ok:
+        raise ValueError(_refusal(value, name, owner, expected or _interval(low, high, low_open,
+                                                                             high_open),
+                                  meaning, fix))
+    return value
+
+
+def count(value: object, name: str, owner: str, *, minimum: int = 1, meaning: str = "",
+          expected: str = "", fix: str = "") -> int:
+    """value as a plain int, if it is a whole number (an int or a numpy integer) >= minimum.
+
+    Floats are refused even when whole (2.0): a size is counted, not measured.
+    name, owner, meaning, expected, fix: as for `real`; by default the message asks for
+    "a positive int" (minimum 1) or "an int >= minimum".
+    Raises ValueError otherwise.
+    """
+    try:
+        number = None if isinstance(value, (bool, np.bool_)) else operator.index(value)
+    except TypeError:
+        number = None
+    if number is None or number < minimum:
+        wanted = expected or ("a positive int" if minimum == 1 else f"an int >= {minimum}")
+        raise ValueError(_refusal(value, name, owner, wanted, meaning, fix))
+    return int(number)
+
+
+def _interval(low, high, low_open, high_open):
+    """Words for the interval: "a positive number", "a number >= 0", "in [0, 1)"."""
+    if high == math.inf:
+        if low == 0:
+            return "a positive number" if low_open else "a finite number >= 0"
+        if low == -math.inf:
+            return "a finite number"
+        return f"a finite number {'>' if low_open else '>='} {low:g}"
+    if low == -math.inf:
+        return f"a number {'<' if high_open else '<='} {high:g}"
+    return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
+def _refusal(value, name, owner, expected, meaning, fix):
+    """The message: owner, argument (and its meaning), what was expected, what came, a fix."""
+    subject = f"{name}, {meaning}," if meaning else name
+    message = f"{owner}: {subject} must be {expected}, got {value!r}"
+    if isinstance(value, (bool, np.bool_)):
+        message += " (a bool, not a number)"
+    elif isinstance(value, str):
+        message += " (a str, not a number; pass the number itself, without quotes)"
+    elif not isinstance(value, numbers.Number):
+        message += f" (a {type(value).__name__}, not a number)"
+    elif not isinstance(value, numbers.Integral) and "int" in expected:
+        message += f" (a {type(value).__name__}, not an int)"
+    return message + (f"; {fix}" if fix else "")
