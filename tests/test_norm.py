@@ -141,7 +141,7 @@ def test_check_layer_passes_batchnorm_in_both_modes(training):
 
 def test_a_checked_net_keeps_its_running_statistics():
     rng = np.random.default_rng(0)
-    # (a bias right before BatchNorm would have a gradient of exactly 0: see lesson 13)
+    # (a bias right before BatchNorm would have a gradient of exactly 0: see lesson 14)
     net = Net([Affine(4, 5, rng=0), ReLU(), BatchNorm(5), Affine(5, 3, rng=1)], SoftmaxLoss())
     bn = net.layers[2]
     before = bn.running_mean.copy(), bn.running_var.copy()

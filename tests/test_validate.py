@@ -8,7 +8,7 @@ import pytest
 from minnet import (LSTM, RNN, SGD, Adam, Affine, BatchNorm, Conv2D, Dropout, Embedding,
                     LayerNorm, MaxPool2D, Momentum, Net, SoftmaxLoss, SVMLoss, TimeAffine,
                     check_layer, check_net, fit, gradient_check_n)
-from minnet.checker import numerical_gradient
+from minnet.checker import check_loss, numerical_gradient
 from minnet.datasets import (char_windows, make_circles, make_flower, make_spiral,
                              train_test_split)
 from minnet.validate import count, is_real, real
@@ -152,6 +152,12 @@ REFUSALS = [
     (lambda bad: gradient_check_n(lambda p: 0.0, {"W": np.ones(1)}, {"W": np.ones(1)},
                                   epsilon=bad), "gradient_check_n: epsilon"),
     (lambda bad: numerical_gradient(lambda x: 0.0, np.ones(1), h=bad), "numerical_gradient: h"),
+    (lambda bad: check_net(Net.mlp([5, 4, 3]), *data(), sample=bad), "check_net: sample"),
+    (lambda bad: check_layer(Affine(5, 3, rng=0), data()[0], sample=bad), "check_layer: sample"),
+    (lambda bad: check_loss(SoftmaxLoss(), np.ones((2, 3)), np.array([0, 1]), sample=bad),
+     "check_loss: sample"),
+    (lambda bad: gradient_check_n(lambda p: 0.0, {"W": np.ones(1)}, {"W": np.ones(1)},
+                                  sample=bad), "gradient_check_n: sample"),
     (lambda bad: fit(Net.mlp([5, 4, 3]), *data(), SGD(0.1), epochs=bad), "fit: epochs"),
     (lambda bad: fit(Net.mlp([5, 4, 3]), *data(), SGD(0.1), batch_size=bad), "fit: batch_size"),
 ]

@@ -12,8 +12,9 @@
 # of mask, not by the step h, and dividing it by 2h (about 2e-5) blows it up.
 #
 # This lesson measures that, shows how minnet's checker fixes every Dropout mask for
-# the length of a check (and puts the net's own random state back afterwards), and
-# what it does with a forward pass that is random in a way it cannot fix.
+# the length of a check (and puts the net's own random state back afterwards), why
+# switching dropout off for the check is not enough, and what minnet does with a
+# forward pass that is random in a way it cannot fix.
 #
 # Run it as `python tutorials/06_dropout_seeds.py`.
 
@@ -92,7 +93,8 @@ assert np.abs(fresh).max() > 100 * np.abs(grads["W1"]).max()
 # %% [markdown]
 # The numerical "gradient" is orders of magnitude larger than the real one. A change
 # of mask changes J by about as much as the two values of J printed earlier differ,
-# and that, divided by 2h = 2e-5, is huge next to any real derivative. No tolerance can save this check; the backward pass is not the problem.
+# and that, divided by 2h = 2e-5, is huge next to any real derivative. No tolerance can
+# save this check; the backward pass is not the problem.
 #
 # ## The same loop with a fixed mask
 # A Dropout with an integer `seed` draws its mask from a fresh generator made from
@@ -157,6 +159,40 @@ print(buggy.format())
 assert not buggy.passed and set(buggy.failed) == {"W1", "b1"}
 
 # %% [markdown]
+# ## The other option: keep_prob = 1
+# The classic exercise offers a second way out: switch dropout off for the check
+# (keep_prob = 1), and on again afterwards. J is then deterministic too, and the rest
+# of the net is checked. But with keep_prob = 1 the mask is all ones and its scale is
+# 1, so Dropout is the identity and its backward has nothing to get wrong: a mistake
+# with the mask or the scale changes nothing. Dropout's own backward goes unchecked.
+# minnet's catalogue of mistakes (`minnet.bugs`) has three Dropout bugs; here is each
+# one checked both ways:
+
+# %%
+dropout_bugs = [bug.name for bug in minnet.bugs.catalogue() if bug.target == "Dropout"]
+verdicts = {}
+for keep_prob in (1.0, 0.5):
+    dropout.keep_prob = keep_prob
+    for name in dropout_bugs:
+        with minnet.bugs.inject(net, name):
+            verdicts[name, keep_prob] = minnet.check_net(net, Xb, yb)
+dropout.keep_prob = 0.5                                # back to the net we train
+print(f"{'bug':20} {'keep_prob = 1':>16} {'fixed mask, keep_prob = 0.5':>30}")
+for name in dropout_bugs:
+    off, fixed = verdicts[name, 1.0], verdicts[name, 0.5]
+    print(f"{name:20} {'PASSED' if off.passed else 'FAILED':>16} "
+          f"{'PASSED' if fixed.passed else 'FAILED ' + ', '.join(fixed.failed):>30}")
+assert dropout_bugs == ["dropout-no-mask", "dropout-no-scale", "dropout-fresh-mask"]
+assert all(verdicts[name, 1.0].passed for name in dropout_bugs)      # all three unseen
+assert all(verdicts[name, 0.5].failed == ["W1", "b1"] for name in dropout_bugs)
+
+# %% [markdown]
+# With keep_prob = 1 every one of the three buggy nets passes; with a fixed mask at
+# keep_prob = 0.5 every one fails, on W1 and b1, the tensors below the Dropout. Check
+# with dropout on and the mask fixed (what `check_net` does); a check with
+# keep_prob = 1 tests everything except the dropout.
+
+# %% [markdown]
 # ## Randomness minnet cannot fix
 # minnet only knows how to fix the masks of its own Dropout layers. Any other
 # randomness inside the forward pass, say a layer that adds Gaussian noise with its
@@ -219,5 +255,7 @@ assert seeded_report.passed
 #   mask divided by 2h: garbage, however right the backward pass is.
 # - Fix the masks (a Dropout `seed`) for a check; `check_net` does it for every
 #   Dropout and restores the seed and the generator state afterwards.
+# - Switching dropout off (keep_prob = 1) also makes J deterministic, but leaves
+#   Dropout's own backward unchecked: all three catalogued Dropout bugs pass that way.
 # - Any other randomness in the forward pass is refused with
 #   `NondeterministicForwardError`: seed it, or take it out of the forward pass.

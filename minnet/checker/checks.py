@@ -134,6 +134,7 @@ def check_layer(layer: Layer, x: np.ndarray, dout: np.ndarray | None = None, *,
         a layer with integer_input (Embedding), whose input has no derivative
     """
     h, loss_scale = _check_options("check_layer", method, h, "total", loss_scale)
+    sample = _check_sample("check_layer", sample)
     name = type(layer).__name__
     differentiable_x = not getattr(layer, "integer_input", False)
     with preserved([layer]):
@@ -188,6 +189,7 @@ def check_loss(loss: Loss, scores: np.ndarray, y: np.ndarray, *, method: str = "
     returns a CheckReport with one row, "scores"
     """
     h, _ = _check_options("check_loss", method, h, "total", 1.0)
+    sample = _check_sample("check_loss", sample)
     name = type(loss).__name__
     with preserved([loss]):
         scores64 = np.array(scores, dtype=np.float64)
@@ -226,6 +228,7 @@ def gradient_check_n(forward: Callable, parameters: dict, gradients: dict,
     """
     epsilon, loss_scale = _check_options("gradient_check_n", method, epsilon, "total",
                                          loss_scale, step_name="epsilon")
+    sample = _check_sample("gradient_check_n", sample)
     dtype = np.complex128 if method == "complex" else np.float64
     targets = {name: np.array(value, dtype=dtype) for name, value in parameters.items()}
     analytic = vector_to_dictionary(gradients_to_vector(gradients, like=parameters),
@@ -338,10 +341,14 @@ def _check_options(owner, method, h, part, loss_scale, step_name="h"):
 def _per_tensor(sample, size):
     if sample == "auto":
         return None if size <= AUTO_FULL else AUTO_SAMPLE
+    return _check_sample("check_net", sample, 'None, "auto" or a positive int')
+
+
+def _check_sample(owner, sample, expected="None or a positive int"):
+    """sample: None (every coordinate) or how many coordinates per tensor, as an int."""
     if sample is None:
         return None
-    return count(sample, "sample", "check_net",
-                 expected='None, "auto" or a positive int (coordinates per tensor)')
+    return count(sample, "sample", owner, expected=f"{expected} (coordinates per tensor)")
 
 
 def _fix_dropout(layers, seed):
@@ -412,22 +419,27 @@ def _dominance_notes(grads, data):
     return notes
 
 
+# The classic exercise's N-dimensional check calls a difference above 2e-7 a mistake (its
+# one-dimensional check uses 1e-7); gradient_check_n is the N-dimensional one.
+CLASSIC_THRESHOLD, CLASSIC_TEXT = 2e-7, "2e-7"
+
+
 def _classic_note(report, epsilon, J, sigma):
     """sigma: the measured rounding noise of J (at least eps * |J|, often far more)."""
-    d = report.difference
+    d, line, text = report.difference, CLASSIC_THRESHOLD, CLASSIC_TEXT
     noise = max(sigma, EPS * abs(J))
-    if report.passed and d > 1e-7:
-        return (f"the classic exercise calls a difference above 1e-7 a mistake, but at "
+    if report.passed and d > line:
+        return (f"the classic exercise calls a difference above {text} a mistake, but at "
                 f"epsilon = {epsilon:g} every difference quotient carries a rounding error of "
                 f"about {noise / epsilon:.1e}: J itself scatters by {noise:.1e} between "
                 f"evaluations a hair apart (eps * |J| = {EPS * abs(J):.1e} would be the least), "
                 f"and the quotient divides that by epsilon. So {d:.2e} is what a correct "
                 "gradient gives here; every coordinate agrees within that error. A step near "
                 "1e-5 makes the rounding error smaller")
-    if not report.passed and d <= 1e-7:
-        return (f"the difference {d:.2e} is below the classic 1e-7 threshold, which would have "
-                "missed this bug; minnet judges every coordinate on its own")
-    return f"difference {d:.3e} ({'above' if d > 1e-7 else 'below'} the classic 1e-7 threshold)"
+    if not report.passed and d <= line:
+        return (f"the difference {d:.2e} is below the classic {text} threshold, which would "
+                "have missed this bug; minnet judges every coordinate on its own")
+    return f"difference {d:.3e} ({'above' if d > line else 'below'} the classic {text} threshold)"
 
 
 def _kink_state(layer):

@@ -5,7 +5,7 @@ An image batch has shape (N, C, H, W): N images of C channels, H rows, W columns
 Both layers see the image through its windows. `_windows` makes them without copying
 a pixel: numpy's sliding_window_view is a view with one more pair of axes, so
 windows[n, c, i, j] is the (HH, WW) patch whose top-left corner is pixel
-(i * stride, j * stride). The naive convolution, six nested loops, is in tutorial 12;
+(i * stride, j * stride). The naive convolution, six nested loops, is in tutorial 13;
 here one matrix product does the work of all of them.
 """
 from __future__ import annotations

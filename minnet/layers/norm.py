@@ -57,7 +57,7 @@ class BatchNorm(Layer):
     The running statistics are buffers: saved with a Net, never checked, regularized
     or updated by an optimizer. In training mode every output depends on the whole
     batch: the layer is not samplewise, and a gradient check must run in training
-    mode to test the backward students write (tutorial 13).
+    mode to test the backward students write (tutorial 14).
     """
 
     buffers = ("running_mean", "running_var")

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 13 · Batch normalization, and why its check must run in training mode
+# # 14 · Batch normalization, and why its check must run in training mode
 #
 # Batch normalization rescales every feature with the mean and the variance of the
 # current batch. That makes it the one layer in minnet whose output for a sample
@@ -9,7 +9,7 @@
 # statistics, a bug that only a check in training mode can catch, what the coupling
 # of the samples means for the checker, and a bias whose gradient is exactly 0.
 #
-# Run it as `python tutorials/13_batch_norm.py`.
+# Run it as `python tutorials/14_batch_norm.py`.
 
 # %%
 import os
@@ -99,14 +99,14 @@ ax.set(xlabel="training-mode forwards (batches of 32)", ylabel="running_mean",
        title="running means settle at the mean over all digits (dotted)")
 ax.legend()
 fig.tight_layout()
-minnet.plot.save(fig, "13_running_mean.png")
+minnet.plot.save(fig, "14_running_mean.png")
 
 # %% [markdown]
 # After k batches the running mean is 0.9**k times its initial 0 plus a weighted
 # average of the k batch means, the recent ones weighing most. So the gap to the mean
 # over all digits closes about like 0.9**k, and what remains is the noise of the
 # latest batches' own means: it wanders around the mean over all digits and never
-# settles exactly (`figures/13_running_mean.png`).
+# settles exactly (`figures/14_running_mean.png`).
 #
 # What the modes mean for one sample: put image 0 of the digits in two different
 # batches.
@@ -278,7 +278,7 @@ ax.set(xlabel="t: sample 1 moved by t * direction", ylabel="loss of sample 0",
        title="one sample's loss depends on another sample")
 ax.legend()
 fig.tight_layout()
-minnet.plot.save(fig, "13_batch_coupling.png")
+minnet.plot.save(fig, "14_batch_coupling.png")
 
 # %% [markdown]
 # ## What the coupling does to a stacked gradient check

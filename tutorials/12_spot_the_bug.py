@@ -1,12 +1,12 @@
 # %% [markdown]
-# # 11 · Spot the bug
+# # 12 · Spot the bug
 #
 # Six small nets, each with one backprop mistake hidden in it, and the gradient
 # checker's report on each. Your job, for every exercise: say **where** the bug is
 # (which layer, by its index in `net.layers`, or the loss, or the Net's
 # regularization gradient) and **which mistake** it is. The answers are at the very
 # end of the file, and they are printed only when you ask: set `SHOW_ANSWERS = True`
-# below (in a notebook), or run `python tutorials/11_spot_the_bug.py --answers`.
+# below (in a notebook), or run `python tutorials/12_spot_the_bug.py --answers`.
 #
 # The mistakes come from `minnet.bugs`, a catalogue of errors students really make
 # when they write backward passes. `minnet.quiz.make_quiz(seed)` picks one at random,
@@ -265,7 +265,7 @@ if SHOW_ANSWERS:
         print(f"  {quiz.answer()}\n")
 else:
     print("The answers are hidden: set SHOW_ANSWERS = True at the top (in a notebook), "
-          "or run python tutorials/11_spot_the_bug.py --answers")
+          "or run python tutorials/12_spot_the_bug.py --answers")
 
 # %% [markdown]
 # A few remarks on the answers:

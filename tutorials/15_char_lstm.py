@@ -1,7 +1,7 @@
 # %% [markdown]
-# # 14 · A character-level LSTM language model, checked before and during training
+# # 15 · A character-level LSTM language model, checked before and during training
 #
-# Lesson 10 trained a plain RNN on one paragraph. This lesson builds the classic
+# Lesson 11 trained a plain RNN on one paragraph. This lesson builds the classic
 # character-level language model: an Embedding for the characters, an LSTM, and an
 # affine map to the scores of the next character at every step. It
 # trains on a short text bundled with minnet, gradient-checks the whole model at
@@ -9,7 +9,7 @@
 # curve, and lets the model write. Every random choice has a fixed seed, so every run
 # prints the same numbers.
 #
-# Run it as `python tutorials/14_char_lstm.py`.
+# Run it as `python tutorials/15_char_lstm.py`.
 
 # %%
 import os
@@ -175,11 +175,11 @@ fig = minnet.plot.training_curves(
     history, loss_label=f"loss (sum over T = {T} steps)", accuracy_label="next-character accuracy",
     title="the LSTM learns from the context: its loss falls below the character-frequency "
           "yardstick")
-minnet.plot.save(fig, "14_char_lstm_loss.png")
+minnet.plot.save(fig, "15_char_lstm_loss.png")
 
 # %% [markdown]
 # The loss per character, over all the training windows, ends below the
-# character-frequency yardstick printed above: the model uses the context. `figures/14_char_lstm_loss.png` shows the loss of every
+# character-frequency yardstick printed above: the model uses the context. `figures/15_char_lstm_loss.png` shows the loss of every
 # step (summed over the 32 steps of a window) and the accuracy after every epoch.
 #
 # A trained model is a different point to check at than a new one. On the same 64

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # 12 · Convolution: the loops, im2col, max pooling, and checking a small CNN
+# # 13 · Convolution: the loops, im2col, max pooling, and checking a small CNN
 #
 # A convolutional layer slides a small filter over an image and, at every position,
 # takes the dot product of the filter with the patch under it. This lesson writes
@@ -8,7 +8,7 @@
 # max pooling and what it does when several inputs tie for the maximum, and then
 # gradient-checks a small CNN on the handwritten digits, coordinate by coordinate.
 #
-# Run it as `python tutorials/12_convolution.py`.
+# Run it as `python tutorials/13_convolution.py`.
 
 # %%
 import os
@@ -239,7 +239,7 @@ assert report.passed and row.one_sided == tied_inputs == 10
 # with pixels in [0, 1], and leaves a blank pixel at exactly 0.
 #
 # The net: Conv2D with 4 filters of 3x3 and pad 1 (8x8 stays 8x8), ReLU, BatchNorm
-# (in training mode, so it normalizes with the statistics of the batch: lesson 13),
+# (in training mode, so it normalizes with the statistics of the batch: lesson 14),
 # MaxPool2D(2) (8x8 becomes 4x4), Dropout with a fixed seed (the same mask at every
 # forward, lesson 06), and an Affine from the 4·4·4 = 64 pooled values to 10 scores.
 # `check_net(..., sample=None)` compares every one of its parameters.
@@ -343,7 +343,7 @@ for k, ax in enumerate(axes):
 fig.suptitle("2x2 pooling windows whose maximum is tied in every channel (outlined)",
              fontsize="x-large")
 fig.tight_layout()
-minnet.plot.save(fig, "12_tied_windows.png")
+minnet.plot.save(fig, "13_tied_windows.png")
 
 # %% [markdown]
 # ## Training it
@@ -374,10 +374,10 @@ assert test_acc > 0.8
 
 fig = minnet.plot.training_curves(
     history, val_name="test", title="the CNN learns the digits, its gradient checks passing")
-minnet.plot.save(fig, "12_cnn_training.png")
+minnet.plot.save(fig, "13_cnn_training.png")
 
 # %% [markdown]
-# `figures/12_cnn_training.png` shows the loss of every step and the accuracy after
+# `figures/13_cnn_training.png` shows the loss of every step and the accuracy after
 # every epoch, on the training and the test images.
 #
 # ## What to take away
