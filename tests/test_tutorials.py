@@ -368,13 +368,27 @@ def test_lesson_07_measures_what_regularization_hides_and_where_the_check_stops(
     assert "145 of 2048 probes differ" in out
     assert ("reg  100: J =  7653.9; bug's largest error 7.3e-07, eps·|J|/h = 2.8e-07, quotients "
             "off by up to 1.7e-07, smallest allowed 1.1e-06; 0 of 2048 probes differ") in out
-    assert "the allowance reaches the bug at J = 4989, reg = 65" in out
+    assert ("the allowance reaches the bug at J = 4989, reg = 65; the rounding scale "
+            "eps·|J|/h at J = 19956, reg = 261") in out
+    # past the default step's limit: a larger step and the complex step still catch it
+    assert "h = 1e-4 is 16.5 times the default step 6.1e-06" in out
+    assert ("reg 100, default step: correct net passed (W1 max rel error 6.5e-06); buggy net "
+            "passed, 0 of 2048 W1 probes differ") in out
+    assert ("reg 100, h = 1e-4    : correct net passed (W1 max rel error 3.3e-07); buggy net "
+            "FAILED ['W1'], 2 of 2048 W1 probes differ") in out
+    assert re.search(r"reg 100, complex step: correct net passed \(W1 max rel error \d\.\de-1[5-7]"
+                     r"\); buggy net FAILED \['W1'\], 12 of 2048 W1 probes differ", out)
+    assert ("above 1e-6: 12; the bug's share where h = 1e-4 finds it: 2.5e-05, 7.2e-06") in out
+    # the data gradient shrinks on its way back (this net's weights, not sigmoid' <= 1/4 alone)
+    for name, norm in (("W1", "6.95e-03"), ("W2", "1.18e-02"), ("W3", "4.81e-02"),
+                       ("W4", "2.29e-01"), ("W5", "6.60e-01")):
+        assert f"reg = 1: {name}: ||data gradient|| = {norm}," in out
     assert {"07_regularization.png", "07_regularization_limit.png"} <= {
         p.name for p in (tmp_path / "figures").glob("*.png")}
 
 
 def _reach_table(out):
-    """The rows of lesson 11's reach table: t -> (||dx_t||, no BPTT, ||dh_t||, gain, sigma_t)."""
+    """The rows of lesson 11's reach table: t -> (||dx_t||, no BPTT, ||dh_t||, gain, s_t)."""
     rows = {}
     for line in out.splitlines():
         fields = line.split()
@@ -391,20 +405,20 @@ def test_rnn_lesson_teaches_the_gradient_reach_through_time(tmp_path):
     # the bump the lesson explains: ||dx_15|| = 13.9 > ||dx_16|| = 12.6, while ||dh|| falls
     assert rows[15][:3] == (13.9, 0.0, 15.5) and rows[16][:3] == (12.6, 12.6, 19.6)
     assert rows[1][2] == 2.66
-    # the relation the text states: no step's gain exceeds its sigma_t; here every gain < 1
-    # although every sigma_t is near 2
+    # the relation the text states: no step's gain exceeds its s_t; here every gain < 1
+    # although every s_t is near 2
     for t in range(2, 17):
-        gain, sigma = rows[t][3], rows[t][4]
-        assert gain <= sigma and gain < 1 < 1.85 < sigma
+        gain, s_t = rows[t][3], rows[t][4]
+        assert gain <= s_t and gain < 1 < 1.85 < s_t
         assert abs(rows[t - 1][2] / rows[t][2] - gain) < 0.02 * gain
-    assert ("sigma_t from 1.90 to 2.00; gain from 0.75 to 0.96; each sequence's gain uses at "
-            "most 0.60 of its sigma_t") in out
+    assert ("s_t from 1.90 to 2.00; gain from 0.75 to 0.96; each sequence's gain uses at "
+            "most 0.60 of its s_t") in out
     assert "||dx_t|| / ||dz_t||: 1.00 at t = 15, 0.73 at t = 16" in out
     # vanishing (Wh x 0.4) and exploding (Wh x 2) runs
-    assert ("Wh x 0.4: sigma_t 0.80 to 0.81, gain 0.33 to 0.46, ||dh_1|| / ||dh_16|| = 6.1e-07"
+    assert ("Wh x 0.4: s_t 0.80 to 0.81, gain 0.33 to 0.46, ||dh_1|| / ||dh_16|| = 6.1e-07"
             in out)
-    assert "Wh x 1.0: sigma_t 1.90 to 2.00, gain 0.75 to 0.96, ||dh_1|| / ||dh_16|| = 0.14" in out
-    assert "Wh x 2.0: sigma_t 2.87 to 3.88, gain 1.07 to 1.97, ||dh_1|| / ||dh_16|| = 40 " in out
+    assert "Wh x 1.0: s_t 1.90 to 2.00, gain 0.75 to 0.96, ||dh_1|| / ||dh_16|| = 0.14" in out
+    assert "Wh x 2.0: s_t 2.87 to 3.88, gain 1.07 to 1.97, ||dh_1|| / ||dh_16|| = 40 " in out
     assert (tmp_path / "figures" / "11_gradient_reach.png").read_bytes()[:4] == b"\x89PNG"
 
 

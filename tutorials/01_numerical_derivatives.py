@@ -103,10 +103,10 @@ print("saved", minnet.plot.save(fig, "01_secant_tangent.png"))
 
 # %% [markdown]
 # With h = 0.5 the forward secant is off by 0.757, the centered one by 0.0143, about
-# 53 times less. The curve bends (f'' > 0 here), and the forward secant, whose points both
-# lie on the right of x, tilts with the bend. The centered secant reaches equally far to
-# both sides: the bend lifts both of its ends about equally, and the tilt it would cause
-# cancels. Taylor's series makes this exact.
+# 53 times less. The curve bends (f'' > 0 here), and the forward secant, whose second
+# point lies on the right of x only, tilts with the bend. The centered secant reaches
+# equally far to both sides: the bend lifts both of its ends about equally, and the tilt
+# it would cause cancels. Taylor's series makes this exact.
 #
 # ## Why the forward difference is O(h) and the centered one O(h²)
 #

@@ -297,13 +297,15 @@ assert ONE_DIMENSIONAL_RULE < fixed_difference < N_DIMENSIONAL_RULE
 #
 # - Each evaluation of a function carries a rounding error σ. A loss computed through
 #   many operations carries at best about σ ≈ eps·|J| (eps = 2.2e-16 in float64),
-#   often more (cancellation) — minnet measures σ before each check.
+#   often more (cancellation) — minnet measures σ whenever a probe does not agree at
+#   once.
 # - The difference of two evaluations is off by up to 2σ, so the centered quotient
 #   (J(θ + ε) - J(θ - ε)) / 2ε has a rounding error of about σ / ε.
 # - Its truncation error is (ε²/6)·|J'''|.
 # - For a gradient entry g the relative error is then about
-#   eps·|J| / (ε·|g|) + C·ε², with C = |J'''| / (6·|g|), and with the measured σ in
-#   place of eps·|J| when cancellation makes it larger.
+#   eps·|J| / (ε·|g|) + C·ε², with C = |J'''| / (6·|g|) (eps = 2.2e-16, machine
+#   epsilon; ε, the step), and with the measured σ in place of eps·|J| when
+#   cancellation makes it larger.
 #
 # Look at the last layer. The third sample has the label 0, and its A3 is very close to 1:
 
@@ -329,8 +331,8 @@ assert np.spacing(A3[2]) / 2 == 2.0**-54 and 850 < 1 / (1 - A3[2]) < 900
 # We can measure the noise. Move b3 (which moves Z3 of every sample) by steps of 1e-10,
 # a thousand times smaller than ε: over such a range the cost is a parabola far beyond
 # rounding precision, so whatever a parabola cannot fit is rounding noise. (minnet's
-# checker measures σ in a similar way before every check.) We measure the whole cost,
-# and each sample's term of it on its own.
+# checker measures σ in a similar way whenever a probe does not agree at once.) We
+# measure the whole cost, and each sample's term of it on its own.
 
 # %%
 def cost_noise(cost_fn, params, name="b3", step=1e-10, points=101):
@@ -507,11 +509,11 @@ minnet.plot.save(fig, "03_difference_vs_epsilon.png")
 #
 #     |analytic - numerical| <= 1e-6 · max(|analytic|, |numerical|) + (bound on the rounding)
 #
-# where the rounding bound is several times σ / ε, with σ measured before every check,
-# and a coordinate that fails gets a second look with wider steps and Richardson
-# extrapolation, which removes the truncation error. That is why it passed the fixed
-# code whatever the noise, while failing W2 and b1, whose errors (factors 2 and 4) are
-# far beyond any rounding.
+# where the rounding bound is several times σ / ε, with σ measured whenever a probe
+# does not agree at once: such a coordinate gets a second look with wider steps and
+# Richardson extrapolation, which removes the truncation error. That is why it passed
+# the fixed code whatever the noise, while failing W2 and b1, whose errors (factors 2
+# and 4) are far beyond any rounding.
 
 # %% [markdown]
 # ## The same network from minnet layers

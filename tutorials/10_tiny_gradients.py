@@ -65,14 +65,18 @@ minnet.plot.save(fig, "10_budget.png")
 assert abs(best_of[1e10][0] / best_of[1e1][0] - 1e3) < 1   # h*: 1e-5 -> 1e-2
 assert EPS * 1e10 / default_step("central", 0) > 0.3     # noise at the default step
 assert best_of[1e10][1] < 1e-3                              # still far below 0.5
+stands_out = 0.5 / best_of[1e10][1]
+print(f"|J|/|g| = 1e+10 at h*: a doubled gradient's 0.5 is {stands_out:.0f} times the budget")
+assert 1500 < stands_out < 1700                             # "about 1,600"
 
 # %% [markdown]
 # The picture (`figures/10_budget.png`): at the default step, about 6e-6, the budget of
 # the 1e10 curve is about 0.4, as large as a doubled gradient's error of 0.5: a doubled
 # gradient cannot be told from a correct one there. Yet the same curve comes down to
-# 3e-4 at h ≈ 1e-2, where the doubled gradient stands out by a factor of 1,000. The step is
-# a choice, and the rounding term falls as 1/h. (Lesson 03 made the same move for the
-# classic exercise: a larger ε, 1e-5 instead of 1e-7, divides its rounding error by 100.)
+# 3e-4 at h ≈ 1e-2, where a doubled gradient's 0.5 stands out by a factor of about
+# 1,600. The step is a choice, and the rounding term falls as 1/h. (Lesson 03 made the
+# same move for the classic exercise: a larger ε, 1e-5 instead of 1e-7, divides its
+# rounding error by 100.)
 #
 # Before we measure that on a net, one more thing stands between a tiny gradient and a
 # readable relative error.
@@ -140,7 +144,7 @@ print(f"correct,     loss_scale={scale:.0e}: W1 max relative error "
       f"{fixed['W1'].max_rel_error:.1e}, {fixed['W1'].result}")
 assert plain["W1"].band != "wrong" and plain.difference < 1e-4   # the numbers understate it
 assert plain.failed == ["W1"]                                     # minnet's rule does not
-assert scaled.failed == ["W1"] and scaled["W1"].max_rel_error > 0.4
+assert scaled.failed == ["W1"] and abs(scaled["W1"].max_rel_error - 0.5) < 0.01
 assert fixed.passed and fixed["W1"].max_rel_error < 1e-6
 
 # %% [markdown]
@@ -148,8 +152,7 @@ assert fixed.passed and fixed["W1"].max_rel_error < 1e-6
 # (dominated by W2 and b2, whose gradients are larger) gives no hint that one whole
 # tensor is off by a factor of 2. minnet fails W1 all the same, because its pass rule
 # compares |a - n| with the quotient's own error (tiny here) rather than with the
-# floor; its note says to rerun with `loss_scale=`, and then the relative error says
-# what it means: 0.5.
+# floor. Rerun with `loss_scale=`, and the relative error says what it means: 0.5.
 #
 # ## A tiny gradient next to an ordinary loss: take a larger step
 # The harder case. A classifier whose output weights start a billion times too small:
@@ -218,8 +221,16 @@ for h, right, wrong in zip(sweep, medians["correct dW1"], medians["doubled dW1"]
 print(f"C = {C_quiet:.2f}; budget h* = {h_star:.1e}, measured best step {best:.1e}")
 assert medians["correct dW1"][0] > 0.2                        # at 1e-6: noise ...
 assert medians["doubled dW1"][0] > 0.2                        # ... for both
+at_1e2 = int(np.argmin(np.abs(np.log(sweep / 1e-2))))        # h = 1e-2 in the sweep
+apart = medians["doubled dW1"][at_1e2] / medians["correct dW1"][at_1e2]
+print(f"from h = 1e-5 up the doubled dW1 reads "
+      f"{medians['doubled dW1'][sweep >= 1e-5].min():.2f} ... "
+      f"{medians['doubled dW1'][sweep >= 1e-5].max():.2f}; at h = 1e-2 it stands "
+      f"{apart:.1e} times above the correct one")
 assert medians["correct dW1"].min() < 1e-3                    # a larger step: clean ...
-assert np.all(medians["doubled dW1"][sweep >= 1e-3] > 0.45)   # ... and the bug is 0.5
+assert np.all(np.abs(medians["doubled dW1"][sweep >= 1e-5] - 0.5) < 0.05)  # ... bug: 0.5
+assert medians["doubled dW1"][1] > 0.8                        # not yet at h = 3.2e-6
+assert 1700 < apart < 1900                                    # "about 1,800"
 assert h_star / 3 <= best <= 3 * h_star
 assert medians["correct dW1"][-1] > 10 * medians["correct dW1"].min()   # truncation again
 
@@ -234,7 +245,8 @@ ax.axvline(h0, color="#555555", ls=":", lw=1, label=f"default step {h0:.0e}")
 ax.axvline(h_star, color="#2a9d8f", ls=":", lw=1, label=f"budget h* = {h_star:.0e}")
 ax.set(xlabel="step h", ylabel="median relative error over W1 (loss × 1e8)",
        title="|dW1| ~ 1e-11 next to J = 1.1: at the default step the doubled dW1\n"
-             "hides in the noise; at h ~ 1e-2 it stands out by a factor of 1,000")
+             f"hides in the noise; at h ~ 1e-2 it stands out by a factor of about "
+             f"{round(apart, -2):,.0f}")
 ax.legend(fontsize=8, loc="lower left")
 minnet.plot.save(fig, "10_tiny_gradient_sweep.png")
 
@@ -242,8 +254,9 @@ minnet.plot.save(fig, "10_tiny_gradient_sweep.png")
 # At h = 1e-6 both errors are 1.0: the quotients are noise, and no rule applied to them
 # could tell right from wrong at that step. But the correct error falls as 1/h, as the
 # budget says (a few times below it, as in lesson 09), to 3e-4 at h = 1e-2, next to the
-# budget's h* = 2e-2; the doubled dW1 stays at 0.5 at every step. A larger step sees the
-# bug. Too large a step and truncation takes over again (7e-2 at h = 0.3).
+# budget's h* = 2e-2; the doubled dW1 stays at 0.5 from h = 1e-5 up, about 1,800 times
+# the correct one's error at h = 1e-2. A larger step sees the bug. Too large a step and
+# truncation takes over again (7e-2 at h = 0.3).
 #
 # ## The remedies side by side
 # Five ways to check this net, each with the correct dW1 and the doubled one (median
@@ -298,8 +311,9 @@ for name, estimate in remedies.items():
 #
 # - **default step**: both errors are about 1.5e-3, squeezed by the floor, and about
 #   equal: the quotient is noise, the bug invisible;
-# - **h = 1e-2**: the correct error drops a thousandfold, the doubled one does not: the
-#   bug is there to see, but the floor still squeezes it to "suspicious";
+# - **h = 1e-2**: the correct error drops over a thousandfold (1.4e-3 to 5.2e-7), the
+#   doubled one does not: the bug is there to see, but the floor still squeezes it to
+#   "suspicious";
 # - **loss_scale alone**: the floor is gone, but nothing else changes: the loss's
 #   rounding is scaled along with the gradient, |J| / |g| stays as it was, and both
 #   errors are around 0.5: noise;
@@ -313,6 +327,8 @@ for name, estimate in remedies.items():
 assert table["default step"][1] < 3 * table["default step"][0]          # indistinguishable
 assert band(table["default step"][1]) != "wrong"
 assert table["h = 1e-2"][1] > 1000 * table["h = 1e-2"][0]                # seen ...
+assert table["default step"][0] > 1000 * table["h = 1e-2"][0]            # a thousandfold
+assert abs(table["default step"][0] / 1.4e-3 - 1) < 0.05 and abs(table["h = 1e-2"][0] / 5.2e-7 - 1) < 0.05
 assert band(table["h = 1e-2"][1]) == "suspicious"                        # ... but squeezed
 assert table["loss_scale 1e8"][0] > 0.1                                  # noise, both
 assert table["loss_scale 1e8"][1] < 3 * table["loss_scale 1e8"][0]

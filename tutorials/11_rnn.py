@@ -131,10 +131,10 @@ assert abs(start_loss - T * np.log(V)) < 0.1 * T * np.log(V)
 #     dh_{t-1} = Wh · diag(1 - h_t**2) · dh_t
 #
 # and Wh · diag(1 - h_t**2) is the transpose of the step's Jacobian ∂h_t/∂h_{t-1}. Its
-# largest singular value σ_t is the most one step can stretch the gradient:
-# ‖dh_{t-1}‖ ≤ σ_t ‖dh_t‖. What the step really does to the norm, its gain
-# ‖dh_{t-1}‖ / ‖dh_t‖, depends on the direction of dh_t and can be anything up to σ_t.
-# tanh' ≤ 1 only caps σ_t at σ_max(Wh); it does not push σ_t below 1.
+# largest singular value s_t is the most one step can stretch the gradient:
+# ‖dh_{t-1}‖ ≤ s_t ‖dh_t‖. What the step really does to the norm, its gain
+# ‖dh_{t-1}‖ / ‖dh_t‖, depends on the direction of dh_t and can be anything up to s_t.
+# tanh' ≤ 1 only caps s_t at s_max(Wh); it does not push s_t below 1.
 
 
 # %%
@@ -142,7 +142,7 @@ def reach_through_time(rnn, x):
     """Put a gradient of ones on the last hidden state and carry it back with BPTT.
 
     x: (N, T, D). Returns h (N, T, H), the hidden states; dh (N, T, H), the gradient
-    reaching every h_t; and sigma (N, T), the largest singular value of
+    reaching every h_t; and stretch (N, T), the largest singular value s_t of
     Wh · diag(1 - h_t**2) for every sequence and step: the most step t can multiply
     the norm of dh_t by on its way back to h_{t-1}.
     """
@@ -153,12 +153,12 @@ def reach_through_time(rnn, x):
     for t in reversed(range(1, h.shape[1])):
         dh[:, t - 1] = (dh[:, t] * (1 - h[:, t]**2)) @ Wh.T
     # Wh * d scales column j of Wh by d_j: it is Wh · diag(d), one matrix per (n, t)
-    sigma = np.linalg.svd(Wh * (1 - h**2)[:, :, None, :], compute_uv=False)[..., 0]
-    return h, dh, sigma
+    stretch = np.linalg.svd(Wh * (1 - h**2)[:, :, None, :], compute_uv=False)[..., 0]
+    return h, dh, stretch
 
 
 rnn = net.layers[0]
-h, dh, sigma = reach_through_time(rnn, X[:8])
+h, dh, stretch = reach_through_time(rnn, X[:8])
 dz = dh * (1 - h**2)
 dx = dz @ rnn.params["Wx"].T
 dout = np.zeros_like(h)
@@ -171,22 +171,22 @@ with minnet.bugs.inject(net, "rnn-no-bptt", layer=0) as broken:
 reach = np.linalg.norm(dx, axis=(0, 2))           # ||dx_t|| over the 8 sequences
 dh_norm = np.linalg.norm(dh, axis=(0, 2))         # ||dh_t||
 gain = dh_norm[:-1] / dh_norm[1:]                 # the gain of every step back
-sigma_t = sigma.max(axis=0)                       # the largest over the 8 sequences
-print(" t   ||dx_t||   no BPTT   ||dh_t||   gain of step t   sigma_t")
+s_t = stretch.max(axis=0)                         # the largest over the 8 sequences
+print(" t   ||dx_t||   no BPTT   ||dh_t||   gain of step t       s_t")
 for k in range(T):                                # row t = k + 1: t counts from 1
-    back = f"{gain[k - 1]:14.3f}   {sigma_t[k]:7.3f}" if k > 0 else ""
+    back = f"{gain[k - 1]:14.3f}   {s_t[k]:7.3f}" if k > 0 else ""
     print(f"{k + 1:2d}  {reach[k]:9.3g}  {reach_broken[k]:8.3g}  {dh_norm[k]:9.3g}  {back}")
 per_sequence = np.linalg.norm(dh, axis=2)         # (8, T): ||dh_t|| of each sequence
-used = per_sequence[:, :-1] / per_sequence[:, 1:] / sigma[:, 1:]
-print(f"sigma_t from {sigma_t[1:].min():.2f} to {sigma_t[1:].max():.2f}; "
+used = per_sequence[:, :-1] / per_sequence[:, 1:] / stretch[:, 1:]
+print(f"s_t from {s_t[1:].min():.2f} to {s_t[1:].max():.2f}; "
       f"gain from {gain.min():.2f} to {gain.max():.2f}; "
-      f"each sequence's gain uses at most {used.max():.2f} of its sigma_t")
+      f"each sequence's gain uses at most {used.max():.2f} of its s_t")
 shares = np.linalg.norm(dx, axis=(0, 2)) / np.linalg.norm(dz, axis=(0, 2))
 print(f"||dx_t|| / ||dz_t||: {shares[-2]:.2f} at t = 15, {shares[-1]:.2f} at t = 16")
 
 assert used.max() <= 1                            # no step ever beats its bound
-assert np.all(gain <= sigma_t[1:])
-assert 1.85 < sigma_t[1:].min() and sigma_t[1:].max() < 2.05
+assert np.all(gain <= s_t[1:])
+assert 1.85 < s_t[1:].min() and s_t[1:].max() < 2.05
 assert 0.70 < gain.min() and gain.max() < 0.99 and abs(used.max() - 0.60) < 0.02
 assert abs(dh_norm[-1] - np.sqrt(8 * H)) < 1e-12 and abs(dh_norm[0] - 2.66) < 0.01
 assert abs(reach[-2] - 13.9) < 0.05 and abs(reach[-1] - 12.6) < 0.05
@@ -195,10 +195,10 @@ assert abs(shares[-2] - 1.00) < 0.01 and abs(shares[-1] - 0.73) < 0.01
 assert np.all(reach_broken[:-1] == 0) and reach_broken[-1] > 0
 
 # %% [markdown]
-# In this run σ_t lies between 1.90 and 2.00 at every step: any step could nearly
+# In this run s_t lies between 1.90 and 2.00 at every step: any step could nearly
 # double the gradient. Yet the gain lies between 0.75 and 0.96, so ‖dh_t‖ shrinks at
 # every step, from √(8·48) = 19.6 at t = 16 to 2.66 at t = 1. No sequence's gain uses
-# more than 0.60 of its σ_t: dh_t does not point where Wh · diag(1 - h_t**2) stretches
+# more than 0.60 of its s_t: dh_t does not point where Wh · diag(1 - h_t**2) stretches
 # most.
 #
 # The bump in the first column, ‖dx₁₅‖ = 13.9 > ‖dx₁₆‖ = 12.6, is not the gradient
@@ -208,8 +208,8 @@ assert np.all(reach_broken[:-1] == 0) and reach_broken[-1] > 0
 # input gets any gradient.
 #
 # ## Vanishing or exploding: the gain decides
-# The same net with Wh scaled by 0.4 and by 2 shows both ends. With σ_t < 1 at every
-# step, the bound alone forces the gradient to shrink: ‖dh_1‖ ≤ σ_2 ··· σ_16 ‖dh_16‖.
+# The same net with Wh scaled by 0.4 and by 2 shows both ends. With s_t < 1 at every
+# step, the bound alone forces the gradient to shrink: ‖dh_1‖ ≤ s_2 ··· s_16 ‖dh_16‖.
 # With gains above 1 it grows on its way back: it explodes.
 
 # %%
@@ -218,14 +218,14 @@ runs = {}
 for scale in scales:
     scaled = copy.deepcopy(rnn)
     scaled.params["Wh"] = scale * rnn.params["Wh"]
-    _, dh_scaled, sigma_scaled = reach_through_time(scaled, X[:8])
+    _, dh_scaled, stretch_scaled = reach_through_time(scaled, X[:8])
     norms = np.linalg.norm(dh_scaled, axis=(0, 2))
-    runs[scale] = norms, norms[:-1] / norms[1:], sigma_scaled.max(axis=0)[1:]
-    norms, gains, sigmas = runs[scale]
-    print(f"Wh x {scale}: sigma_t {sigmas.min():.2f} to {sigmas.max():.2f}, gain "
+    runs[scale] = norms, norms[:-1] / norms[1:], stretch_scaled.max(axis=0)[1:]
+    norms, gains, bounds = runs[scale]
+    print(f"Wh x {scale}: s_t {bounds.min():.2f} to {bounds.max():.2f}, gain "
           f"{gains.min():.2f} to {gains.max():.2f}, ||dh_1|| / ||dh_16|| = "
-          f"{norms[0] / norms[-1]:.2g} (bound: product of sigma_t = {np.prod(sigmas):.2g})")
-    assert np.all(gains <= sigmas) and norms[0] / norms[-1] <= np.prod(sigmas)
+          f"{norms[0] / norms[-1]:.2g} (bound: product of s_t = {np.prod(bounds):.2g})")
+    assert np.all(gains <= bounds) and norms[0] / norms[-1] <= np.prod(bounds)
 
 vanishing, exploding = runs[0.4], runs[2.0]
 assert 0.78 < vanishing[2].min() and vanishing[2].max() < 0.82
@@ -239,11 +239,11 @@ assert np.array_equal(runs[1.0][0], dh_norm)
 fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.3))
 steps = np.arange(1, T + 1)                       # t = 1 .. T, as in the recurrence
 for scale, color in scales.items():
-    norms, gains, sigmas = runs[scale]
+    norms, gains, bounds = runs[scale]
     name = "the lesson's Wh" if scale == 1.0 else f"Wh x {scale}"
     left.semilogy(steps, norms, "o-", color=color, label=f"‖dL/dh_t‖, {name}")
     right.semilogy(steps[1:], gains, "o-", color=color, label=f"gain, {name}")
-    right.semilogy(steps[1:], sigmas, "--", color=color, label=f"σ_t, {name}")
+    right.semilogy(steps[1:], bounds, "--", color=color, label=f"s_t, {name}")
 left.semilogy(steps, reach, "s:", color="#8d99ae", label="‖dL/dx_t‖, the lesson's Wh")
 left.set(xlabel="step t (the gradient enters at t = 16)", ylabel="gradient norm (log scale)",
          title="how far back the gradient reaches")
@@ -252,24 +252,24 @@ ticks = [0.3, 0.5, 1, 2, 4]
 right.set_yticks(ticks, [f"{tick:g}" for tick in ticks])
 right.set_yticks([], minor=True)
 right.set(xlabel="step t (from dh_t to dh_{t-1})", ylabel="factor per step (log scale)",
-          ylim=(0.25, 30), title="gain ‖dh_{t-1}‖ / ‖dh_t‖ and its bound σ_t")
+          ylim=(0.25, 30), title="gain ‖dh_{t-1}‖ / ‖dh_t‖ and its bound s_t")
 left.legend(fontsize=8)
 right.legend(fontsize=7, ncol=2, loc="upper center")
 fig.suptitle("the gradient shrinks going back where each step's gain is below 1, "
-             "grows where it is above;\nσ_max(Wh · diag(tanh')) only bounds the gain")
+             "grows where it is above;\ns_max(Wh · diag(tanh')) only bounds the gain")
 fig.tight_layout()
 minnet.plot.save(fig, "11_gradient_reach.png")
 
 # %% [markdown]
 # In the figure `figures/11_gradient_reach.png` (left) the gradient reaching h_t, on a
 # log scale: a straight line is a constant gain per step. On the right the gain of every
-# step (solid) and its bound σ_t (dashed). With Wh x 0.4 every σ_t is about 0.8, so the
+# step (solid) and its bound s_t (dashed). With Wh x 0.4 every s_t is about 0.8, so the
 # gradient must vanish, and does: ‖dh_1‖ / ‖dh_16‖ = 6.1e-7, well under the bound
-# 0.8^15 ≈ 0.04, because the gains (0.33 to 0.46) stay far below σ_t. With the lesson's
-# Wh, σ_t ≈ 2 allows growth but the gain stays below 1: the gradient fades slowly, to
+# 0.8^15 ≈ 0.04, because the gains (0.33 to 0.46) stay far below s_t. With the lesson's
+# Wh, s_t ≈ 2 allows growth but the gain stays below 1: the gradient fades slowly, to
 # 0.14 of where it entered. With Wh x 2 every gain is above 1 (1.07 to 1.97) and the
 # gradient is 40 times larger at t = 1 than where it entered: it explodes.
-# Vanishing or exploding is decided by the gain along dh, which σ_t bounds from above;
+# Vanishing or exploding is decided by the gain along dh, which s_t bounds from above;
 # tanh' ≤ 1 alone decides neither.
 #
 # ## Gradient check
@@ -510,9 +510,9 @@ assert set(greedy) <= set(chars) and len(greedy) == len("the net ") + 120
 #   back from h_{t+1}.
 # - The gradients of shared weights are sums over the steps.
 # - Each step back multiplies dh_t by Wh · diag(1 - h_t²), whose largest singular value
-#   σ_t bounds the step's gain. σ_t < 1 at every step forces the gradient to vanish
-#   (Wh x 0.4: 6.1e-7 after 15 steps); σ_t > 1 only allows growth, and the gain along
-#   dh decides: σ_t ≈ 2 with gains 0.75 to 0.96 here (a slow fade), gains above 1 with
+#   s_t bounds the step's gain. s_t < 1 at every step forces the gradient to vanish
+#   (Wh x 0.4: 6.1e-7 after 15 steps); s_t > 1 only allows growth, and the gain along
+#   dh decides: s_t ≈ 2 with gains 0.75 to 0.96 here (a slow fade), gains above 1 with
 #   Wh x 2 (40 times larger after 15 steps). tanh' ≤ 1 alone decides neither.
 # - A gradient check needs no special treatment for time: the numerical derivative of
 #   the whole loss includes every road, so a missing road (no BPTT) shows up at once,

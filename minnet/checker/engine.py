@@ -10,9 +10,10 @@ with a difference quotient and judges it by one rule:
                               + |truncation|                         (second look only)
                               + FLOOR * max(|f|, unit)               the analytic's own rounding
 
-resolution(f) is how precisely f is known: float64 stores it to about 4 eps |f|, and
-minnet measures the rest (random rounding noise, and the smallest change f shows at
-all). A probe that agrees at once is done. The rest get a second look:
+resolution(f) is how precisely f is known: at least 4 eps |f| (one rounding is off by
+up to eps |f| / 2; a loss computed through many operations carries more, so the first
+look allows a margin), and minnet measures the rest (random rounding noise, and the
+smallest change f shows at all). A probe that agrees at once is done. The rest get a second look:
 
 1. Richardson extrapolation over three steps removes the truncation error and measures
    what is left of it, at the first step and at a step fitted to the probe (the one
