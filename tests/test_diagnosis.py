@@ -30,6 +30,15 @@ def test_each_pattern_is_named_with_its_numbers(corrupt, pattern, factor):
     assert pattern in PATTERNS
 
 
+def test_a_small_tensor_wrong_everywhere_is_not_called_sparse():
+    # b3 has 3 entries: three wrong of three is no "few entries wrong, the rest right".
+    noise = np.array([0.01, -0.02, 0.03])
+    report = check_net(with_bug(square_net(), lambda g: {**g, "b3": g["b3"] + noise}), *data())
+    row = report["b3"]
+    assert report.failed == ["b3"] and row.pattern == "other"
+    assert "3 of 3" in row.diagnosis and "right at the others" not in row.diagnosis
+
+
 def test_a_factor_of_n_is_named_as_the_batch_size():
     X, y = data()
     report = check_net(with_bug(square_net(), lambda g: {**g, "b3": len(X) * g["b3"]}), X, y)

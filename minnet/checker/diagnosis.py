@@ -85,7 +85,7 @@ def _pattern(a, n, slack, p, regularized, row, batch):
         return "kink", None, (f"is wrong at {count} of {len(a)} {probes}, all of them next to a "
                               "kink, and right elsewhere: a mask (x > 0) or the side of a "
                               "kink taken wrongly")
-    if 0 < count <= max(3, len(a) // 10):
+    if 0 < count < len(a) and count <= max(3, len(a) // 10):  # some entries must be right
         places = ", ".join(str(list(row.indices[i])) for i in np.flatnonzero(wrong)[:5])
         return "sparse", None, (f"is wrong at {count} of {len(a)} {probes} ({places}) and right "
                                 "at the others: a single entry, row or column computed apart")
