@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import secrets
 import shutil
 import sys
 from pathlib import Path
@@ -40,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
                     "handwritten digits, check again, then inject a catalogued bug and watch "
                     "the checker catch it. Prints every report and saves the figures to --out.")
     demo_parser.add_argument("--epochs", type=int, default=30, help="passes over the data (30)")
-    demo_parser.add_argument("--seed", type=int, default=0, help="seed for everything random (0)")
+    demo_parser.add_argument("--seed", type=_seed, default=0,
+                             help="seed for everything random (0)")
     demo_parser.add_argument("--out", default="minnet-demo",
                              help="folder for the figures (minnet-demo)")
     quiz_parser = commands.add_parser(
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
                     "checker's report, and ask which layer holds the bug and what it is. "
                     "The same --seed gives every student the same quiz. Without a "
                     "terminal to type at, it shows the quiz and how to answer with --answer.")
-    quiz_parser.add_argument("--seed", type=int, default=None,
+    quiz_parser.add_argument("--seed", type=_seed, default=None,
                              help="the same seed gives the same quiz (default: a new one, "
                                   "shown)")
     quiz_parser.add_argument("--answer", metavar="LAYER:LETTER", default=None,
@@ -81,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                                    "assignment's")
     grade_parser.add_argument("--points", default=None, metavar="SPEC",
                               help="points per class, as Affine=3,SoftmaxLoss=2 (default 1 each)")
-    grade_parser.add_argument("--seed", type=int, default=grade.DEFAULT_SEED,
+    grade_parser.add_argument("--seed", type=_seed, default=grade.DEFAULT_SEED,
                               help=f"draws every test's shapes and values "
                                    f"({grade.DEFAULT_SEED}; keep your own secret)")
     grade_parser.add_argument("--time-limit", type=float, default=grade.Limits.time_limit,
@@ -143,6 +146,19 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command == "tutorials":
         return _tutorials(Path(args.dest), args.force)
     return 0
+
+
+def _seed(text: str) -> int:
+    """The argparse type of --seed: a whole number from 0 up, the seeds numpy's random
+    generators accept (argparse turns the ArgumentTypeError into a usage error)."""
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if seed < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number from 0 up (such as 3), got {text!r}")
+    return seed
 
 
 def _grade(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -270,27 +286,18 @@ def _tutorials(dest: Path, force: bool) -> int:
         source, files = tutorial_files()
     except FileNotFoundError as error:
         return fail(error)
-    if dest.exists() and not dest.is_dir():
-        return fail(f"{dest} is a file, not a folder: give a folder as DEST")
+    problem = _unfit_targets(dest, files)
+    if problem:
+        return fail(f"{problem}; nothing was written")
     present = [name for name in files if os.path.lexists(dest / name)]
     if present and not force:
         shown = ", ".join(map(str, present[:3])) + (", ..." if len(present) > 3 else "")
         return fail(f"{dest} already holds {len(present)} of the {len(files)} files to copy "
                     f"({shown}), so nothing was written: add --force to overwrite them, or "
                     "give another DEST")
-    written = []
-    try:
-        for name in files:
-            target = dest / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if os.path.lexists(target):
-                target.unlink()  # replace the file: never write through a link
-            shutil.copyfile(source / name, target)
-            written.append(name)
-    except OSError as error:
-        return fail(f"could not write {error.filename or dest}: {error.strerror or error} "
-                    f"({len(written)} of {len(files)} files written); choose a DEST you "
-                    "can write to")
+    problem = _copy_files(source, dest, files)
+    if problem:
+        return fail(problem)
     lessons = [name for name in files if name.parent == Path(".") and name.suffix == ".py"]
     print(f"copied {len(files)} files to {dest}{os.sep}: {len(lessons)} lessons "
           f"and the assignments ({len(files) - len(lessons)} files)"
@@ -304,6 +311,107 @@ def _tutorials(dest: Path, force: bool) -> int:
     if guide in files:
         print(f"{dest / guide} says how to do the assignments and how they are graded.")
     return 0
+
+
+def _folders_inside(files: list[Path]) -> list[Path]:
+    """The folders that files (paths relative to DEST) go in, other than DEST itself,
+    each after its parent."""
+    folders = {folder for name in files for folder in name.parents if folder != Path(".")}
+    return sorted(folders, key=lambda folder: len(folder.parts))
+
+
+def _unfit_targets(dest: Path, files: list[Path]) -> str | None:
+    """Why the files (relative to dest) cannot be written into dest, or None when every
+    folder they go in is a folder or can be made, and none of them is a folder.
+
+    Checked before anything is written, so that a refusal leaves everything as it was."""
+    existing = dest
+    while not os.path.lexists(existing) and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():  # DEST and the folders above it may be links: the user named them
+        kind = "a link" if existing.is_symlink() else "a file"
+        if existing == dest:
+            return f"{dest} is {kind}, not a folder: give a folder as DEST"
+        return f"{existing} is {kind}, not a folder, so {dest} cannot be made in it: give " \
+               "another DEST"
+    for folder in (dest / name for name in _folders_inside(files)):
+        # A link inside DEST would send files where the user did not ask for them.
+        if folder.is_symlink():
+            return f"{folder} is a link (to {os.readlink(folder)}), not a folder, so the " \
+                   f"files would land outside {dest}: replace the link with a folder, or " \
+                   "give another DEST"
+        if os.path.lexists(folder) and not folder.is_dir():
+            return f"{folder} is a file, where the folder of that name goes: rename or " \
+                   "move it, or give another DEST"
+    for target in (dest / name for name in files):
+        if target.is_dir() and not target.is_symlink():  # --force replaces files only
+            return f"{target} is a folder, where the file of that name goes: rename or " \
+                   "move it, or give another DEST"
+    return None
+
+
+def _copy_files(source: Path, dest: Path, files: list[Path]) -> str | None:
+    """Copy source/name to dest/name for each name of files; returns None, or what went
+    wrong.
+
+    Every file is first copied to a temporary file beside its target; only when all the
+    copies are complete are they renamed into place, so a file the user had there is only
+    ever replaced by a complete copy. When a write fails, the temporary files and the
+    files and folders this run made are removed."""
+    missing = [folder for folder in (*reversed(dest.parents), dest,
+                                     *(dest / name for name in _folders_inside(files)))
+               if not os.path.lexists(folder)]
+    made: list[Path] = []  # folders, each after its parent
+    copies: list[tuple[Path, Path]] = []  # (temporary file, target)
+    placed: list[tuple[Path, bool]] = []  # (target, whether a file of the user's was there)
+    writing = dest
+    try:
+        for writing in missing:
+            writing.mkdir()
+            made.append(writing)
+        for name in files:
+            writing = dest / name
+            copies.append((_copy_beside(source / name, writing), writing))
+        for temporary, writing in copies:
+            replaced = os.path.lexists(writing)
+            os.replace(temporary, writing)  # replaces a link itself, never what it points to
+            placed.append((writing, replaced))
+    except OSError as error:
+        for temporary, _ in copies:
+            temporary.unlink(missing_ok=True)  # (gone already if renamed into place)
+        for target, replaced in placed:
+            if not replaced:
+                target.unlink(missing_ok=True)
+        for folder in reversed(made):
+            with contextlib.suppress(OSError):  # someone else wrote in it: it is theirs now
+                folder.rmdir()
+        overwritten = [str(target.relative_to(dest)) for target, replaced in placed if replaced]
+        return (f"could not write {writing}: {error.strerror or error}; removed the copies "
+                "and folders this run had made, "
+                + (f"but these files of yours were already replaced by complete copies: "
+                   f"{', '.join(overwritten)}" if overwritten else "so nothing was changed")
+                + ". Fix the cause (such as a full disk, or a folder you may not write to) "
+                  "and run it again, or give another DEST")
+    return None
+
+
+def _copy_beside(source: Path, target: Path) -> Path:
+    """Copy the file source to a new temporary file in target's folder; returns its path.
+
+    On failure the temporary file is removed before the error goes on."""
+    temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+    with open(source, "rb") as original:
+        # "xb": a new file, with the permissions new files get, never someone else's file.
+        copy = open(temporary, "xb")
+        try:
+            with copy:  # closing writes what is left in the buffer, and can fail too
+                shutil.copyfileobj(original, copy)
+                copy.flush()
+                os.fsync(copy.fileno())  # a full disk shows here, before any file is replaced
+        except OSError:
+            temporary.unlink()
+            raise
+    return temporary
 
 
 def _not_one_submission(folder: str) -> str | None:

@@ -143,7 +143,7 @@ class Loss:
     has_kinks = False
     regression = False
 
-    def forward(self, scores: ndarray, y: ndarray) -> float:
+    def forward(self, scores: ndarray, y: ndarray) -> float | complex:
         """scores: (N, ...) the net's output; y: the labels or targets -> the loss, a float:
         the mean over the batch of the sample losses (complex for complex scores).
 

@@ -98,8 +98,8 @@ def char_windows(text: str, length: int, stride: int = 1,
     """
     if not isinstance(text, str):
         raise ValueError(f"char_windows: text must be a str, got {type(text).__name__}")
-    _check_count("char_windows", "length", length)
-    _check_count("char_windows", "stride", stride)
+    length = _check_count("char_windows", "length", length)
+    stride = _check_count("char_windows", "stride", stride)
     if len(text) < length + 1:
         raise ValueError(f"char_windows: a text of {len(text)} characters is too short for "
                          f"windows of length {length} (each needs length + 1 characters: "
@@ -130,9 +130,9 @@ def make_spiral(n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2,
     t = linspace(4j, 4(j + 1), n) + noise * N(0, 1), at (r sin t, r cos t).
     returns X: (n_per_class * n_classes, 2) float64; y: (n_per_class * n_classes,) int64
     """
-    _check_count("make_spiral", "n_per_class", n_per_class)
-    _check_count("make_spiral", "n_classes", n_classes)
-    _check_noise("make_spiral", noise)
+    n_per_class = _check_count("make_spiral", "n_per_class", n_per_class)
+    n_classes = _check_count("make_spiral", "n_classes", n_classes)
+    noise = _check_noise("make_spiral", noise)
     rng = np.random.default_rng(seed)
     X, y = [], []
     for j in range(n_classes):
@@ -152,9 +152,9 @@ def make_flower(n: int = 400, petals: int = 4, noise: float = 0.2,
     (r sin t, r cos t). Class sizes are n // 2 and n - n // 2.
     returns X: (n, 2) float64; y: (n,) int64 in {0, 1}
     """
-    _check_count("make_flower", "n", n, minimum=2)
-    _check_count("make_flower", "petals", petals)
-    _check_noise("make_flower", noise)
+    n = _check_count("make_flower", "n", n, minimum=2)
+    petals = _check_count("make_flower", "petals", petals)
+    noise = _check_noise("make_flower", noise)
     rng = np.random.default_rng(seed)
     X, y = [], []
     for j, size in enumerate((n // 2, n - n // 2)):
@@ -173,8 +173,8 @@ def make_moons(n: int = 200, noise: float = 0.1,
     with n // 2 and n - n // 2 points, plus noise * N(0, 1) on each coordinate.
     returns X: (n, 2) float64; y: (n,) int64 in {0, 1}
     """
-    _check_count("make_moons", "n", n, minimum=2)
-    _check_noise("make_moons", noise)
+    n = _check_count("make_moons", "n", n, minimum=2)
+    noise = _check_noise("make_moons", noise)
     rng = np.random.default_rng(seed)
     outer = np.linspace(0.0, np.pi, n // 2)
     inner = np.linspace(0.0, np.pi, n - n // 2)
@@ -191,8 +191,8 @@ def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5,
     n // 2 and n - n // 2 points evenly spaced in angle, plus noise * N(0, 1) per coordinate.
     returns X: (n, 2) float64; y: (n,) int64 in {0, 1}
     """
-    _check_count("make_circles", "n", n, minimum=2)
-    _check_noise("make_circles", noise)
+    n = _check_count("make_circles", "n", n, minimum=2)
+    noise = _check_noise("make_circles", noise)
     factor = real(factor, "factor", "make_circles", low=0, high=1, low_open=True,
                   high_open=True, meaning="the inner radius (the outer one is 1)")
     rng = np.random.default_rng(seed)
@@ -212,8 +212,8 @@ def make_xor(n: int = 200, noise: float = 0.0,
     Labels are decided before noise * N(0, 1) is added to the points.
     returns X: (n, 2) float64; y: (n,) int64 in {0, 1}
     """
-    _check_count("make_xor", "n", n)
-    _check_noise("make_xor", noise)
+    n = _check_count("make_xor", "n", n)
+    noise = _check_noise("make_xor", noise)
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.0, 1.0, size=(n, 2))
     y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
@@ -221,13 +221,15 @@ def make_xor(n: int = 200, noise: float = 0.0,
 
 
 def _check_count(owner, name, value, minimum=1):
-    """A count (samples, classes, petals) must be an int >= minimum (np.int64 is fine)."""
-    count(value, name, owner, minimum=minimum, expected=f"an int >= {minimum}")
+    """A count (samples, classes, petals) must be an int >= minimum (np.int64 is fine);
+    returns it as a plain int, so numpy's integer overflow cannot reach the arithmetic."""
+    return count(value, name, owner, minimum=minimum, expected=f"an int >= {minimum}")
 
 
 def _check_noise(owner, noise):
-    """noise, a standard deviation, must be a number >= 0 (np.float32 is fine)."""
-    real(noise, "noise", owner, low=0, meaning="a standard deviation")
+    """noise, a standard deviation, must be a number >= 0 (np.float32 is fine); returns it
+    as a plain float, so a np.longdouble cannot turn the data into float128."""
+    return real(noise, "noise", owner, low=0, meaning="a standard deviation")
 
 
 # -- helpers ------------------------------------------------------------------------

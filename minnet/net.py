@@ -1,11 +1,12 @@
 """Net: a list of layers followed by a loss, with L2 regularization, save and load."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import zipfile
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -148,27 +149,39 @@ class Net:
                 out = layer.forward(out)
             except ValueError as err:
                 raise ValueError(f"net.layers[{i}] = {layer!r}: {err}") from err
+            except FloatingPointError as err:  # numpy's, under np.errstate(over="raise"), say
+                raise FloatingPointError(f"net.layers[{i}] = {layer!r}: {err}") from err
         return out
 
-    def loss(self, X: ArrayLike, y: ArrayLike) -> float:
+    def loss(self, X: ArrayLike, y: ArrayLike) -> float | complex:
         """X: (N, D), y: (N,) -> the total loss, data loss + 0.5 * reg * sum(W**2).
 
-        Afterwards net.data_loss and net.reg_loss hold the two parts.
+        Afterwards net.data_loss and net.reg_loss hold the two parts. (The loss is
+        complex during a complex-step gradient check, whose parameters are complex.)
         """
-        # A diverging net overflows inside some layer; the checks below turn that into one
-        # FloatingPointError that says so and what to do, instead of numpy's warning.
-        with np.errstate(over="ignore", invalid="ignore"):
-            scores = self.forward(X)
-        if not isinstance(scores, np.ndarray) or scores.dtype.kind not in "fc":
-            raise ValueError(f"net.layers[{len(self.layers) - 1}] = {self.layers[-1]!r}: forward "
-                             f"must return an array of floats, got {type(scores).__name__}"
-                             + (f" of dtype {scores.dtype}" if hasattr(scores, "dtype") else ""))
-        if not np.all(np.isfinite(scores)):  # X is finite (forward checked): the net overflowed
-            raise FloatingPointError(self._diverged_message("the scores contain NaN or Inf"))
-        try:
-            data_loss = self.loss_fn.forward(scores, y)
-        except ValueError as err:
-            raise ValueError(f"net.loss_fn = {self.loss_fn!r}: {err}") from err
+        # A diverging net overflows inside some layer or in the loss. Here numpy raises at the
+        # first overflow or NaN, even one whose result would end finite (a saturated tanh
+        # turns inf into 1), and we turn that into one FloatingPointError that names where
+        # it happened and says what to do.
+        with np.errstate(over="raise", invalid="raise"):
+            try:
+                scores = self.forward(X)  # its error names the layer
+            except FloatingPointError as err:
+                raise FloatingPointError(self._diverged_message(str(err))) from err
+            if not isinstance(scores, np.ndarray) or scores.dtype.kind not in "fc":
+                got = type(scores).__name__ + (f" of dtype {scores.dtype}"
+                                               if hasattr(scores, "dtype") else "")
+                raise ValueError(f"net.layers[{len(self.layers) - 1}] = {self.layers[-1]!r}: "
+                                 f"forward must return an array of floats, got {got}")
+            if not np.all(np.isfinite(scores)):  # X is finite (forward checked): the net made them
+                raise FloatingPointError(self._diverged_message("the scores contain NaN or Inf"))
+            try:
+                data_loss = self.loss_fn.forward(scores, y)
+            except ValueError as err:
+                raise ValueError(f"net.loss_fn = {self.loss_fn!r}: {err}") from err
+            except FloatingPointError as err:
+                raise FloatingPointError(
+                    self._diverged_message(f"net.loss_fn = {self.loss_fn!r}: {err}")) from err
         reg_loss = 0.0
         if self.reg:
             with np.errstate(over="ignore"):  # huge weights: the isfinite check below says so
@@ -210,7 +223,8 @@ class Net:
         """
         return self.reg * layer.params[key] if key in layer.weights else 0.0
 
-    def loss_and_grads(self, X: ArrayLike, y: ArrayLike) -> tuple[float, dict[str, np.ndarray]]:
+    def loss_and_grads(self, X: ArrayLike,
+                       y: ArrayLike) -> tuple[float | complex, dict[str, np.ndarray]]:
         """X: (N, D), y: (N,) -> (loss, grads): net.loss(X, y), then net.backward()."""
         return self.loss(X, y), self.backward()
 
@@ -222,9 +236,7 @@ class Net:
         all do), large X goes through in chunks of PREDICT_CHUNK samples: the same
         numbers, and the activations of a chunk stay in the CPU's cache.
         """
-        modes = [layer.training for layer in self.layers]
-        self.eval()
-        try:
+        with layer_modes(self.layers, training=False):
             X = np.asarray(X)
             if X.ndim and len(X) > PREDICT_CHUNK and all(
                     getattr(layer, "samplewise", False) is True for layer in self.layers):
@@ -232,9 +244,6 @@ class Net:
                                          for start in range(0, len(X), PREDICT_CHUNK)])
             else:
                 scores = self.forward(X)
-        finally:
-            for layer, mode in zip(self.layers, modes):
-                layer.training = mode
         return self.loss_fn.predict(scores)
 
     def accuracy(self, X: ArrayLike, y: ArrayLike) -> float:
@@ -266,8 +275,7 @@ class Net:
     def _diverged_message(self, what):
         bad = [name for name, value in self.params.items() if not np.all(np.isfinite(value))]
         where = (f"parameters {', '.join(bad)} contain NaN or Inf" if bad
-                 else "the parameters are finite, so a layer's arithmetic overflowed or made a "
-                      "NaN")
+                 else "the parameters are finite, so the arithmetic overflowed or made a NaN")
         return (f"Net.loss: {what} ({where}). During training this means it diverged: try a "
                 "smaller learning rate; otherwise check the parameters you set by hand and "
                 "each layer's forward")
@@ -351,6 +359,22 @@ class Net:
             for name in layer.buffers:
                 setattr(layer, name, arrays[f"buffer.{i}.{name}"].astype(net.dtype))
         return net
+
+
+@contextlib.contextmanager
+def layer_modes(layers: Iterable[Layer], *, training: bool) -> Iterator[None]:
+    """Inside the with block every layer is in training mode (training=True) or eval mode
+    (training=False); afterwards each layer has its own mode back, even when the block
+    raises: with layer_modes(net.layers, training=False): scores = net.forward(X)."""
+    layers = list(layers)
+    modes = [layer.training for layer in layers]
+    for layer in layers:
+        layer.training = training
+    try:
+        yield
+    finally:
+        for layer, mode in zip(layers, modes):
+            layer.training = mode
 
 
 def _scalar(value):

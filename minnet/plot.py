@@ -1,7 +1,9 @@
 """Pictures: training curves, check reports, the error-vs-h curve, decision regions.
 
 Every function draws on the Axes it is given (or on a new figure), returns what it
-drew on, and never calls plt.show() unless asked with show=True.
+drew on, and never calls plt.show() unless asked with show=True. Each one checks its
+input before it opens a figure or draws anything, so a refused call leaves no empty
+figure behind (a notebook would show it blank) and the Axes it was given untouched.
 
 `save(fig, "name.png")` writes a figure where the lessons keep theirs (the folder in
 $MINNET_FIGURES, else figures/), cropped to what is drawn, and closes it only where
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from .checker.compare import BANDS, RELATIVE_FLOOR, relative_error
+from .checker.compare import BANDS, relative_denominator, relative_error
 from .checker.numerical import RELATIVE_STEPS
 from .checker.report import BAND_COLORS, RESULT_COLORS
 
@@ -44,6 +46,13 @@ def _finish(result: Any, show: bool) -> Any:
     if show:
         _pyplot().show()
     return result
+
+
+def _check_bottom(bottom: float | None, function: str) -> None:
+    """Refuse a bottom that no log axis can have, before anything is drawn."""
+    if bottom is not None and not (np.isfinite(bottom) and bottom > 0):
+        raise ValueError(f"{function}: bottom must be a positive number (the y-axis is "
+                         f"logarithmic), got {bottom!r}; leave it None to fit the data")
 
 
 def figures_folder() -> str:
@@ -160,11 +169,18 @@ def training_curves(history: History, fig: Figure | None = None, title: str | No
     Returns the Figure, with the loss and accuracy Axes first in fig.axes.
     """
     from matplotlib.ticker import MaxNLocator
+    loss = np.asarray(history.loss, dtype=float)
+    if loss.ndim != 1:
+        raise ValueError(f"training_curves: history.loss must hold one number per step; "
+                         f"got an array of shape {loss.shape}")
+    if history.val_acc and len(history.val_acc) != len(history.train_acc):
+        raise ValueError(f"training_curves: history.val_acc holds {len(history.val_acc)} and "
+                         f"history.train_acc {len(history.train_acc)} values; give val_acc "
+                         f"one value per epoch, like train_acc, or none")
     plt = _pyplot()
     accuracy_label = accuracy_label or history.metric
     fig = fig or plt.figure(figsize=(10, 3.8))
     loss_ax, acc_ax = fig.subplots(1, 2)
-    loss = np.asarray(history.loss, dtype=float)
     steps = np.arange(1, len(loss) + 1)
     epochs = len(history.train_acc)
     per_epoch = len(loss) // epochs if epochs and len(loss) % epochs == 0 else None
@@ -214,9 +230,10 @@ def _plain_log_labels(axis: Axis) -> None:
     from matplotlib.ticker import LogFormatter
 
     class Plain(LogFormatter):
-        # LogFormatter picks which ticks to label; only its way of writing them changes
-        def _num_to_string(self, x: float, vmin: float, vmax: float) -> str:
-            return f"{x:g}"
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            """x as a plain number ("0.3", "40") if LogFormatter labels it, else ""."""
+            # LogFormatter picks which ticks get a label; only the way they read changes
+            return f"{x:g}" if super().__call__(x, pos) else ""
 
     axis.set_major_formatter(Plain())
     axis.set_minor_formatter(Plain(labelOnlyBase=False, minor_thresholds=(2, 0.6)))
@@ -232,12 +249,11 @@ def allowed_error(row: CheckRow) -> float:
     if row.allowed is None or row.analytic is None or not len(row.allowed):
         return float(row.tolerance)
     a, n = np.asarray(row.analytic), np.asarray(row.numerical)
-    size = np.maximum(np.maximum(np.abs(a), np.abs(n)), RELATIVE_FLOOR)
     errors = relative_error(a, n)
     candidates = np.asarray(row.differs, dtype=bool) if row.result == "FAIL" and \
         row.differs is not None and np.any(row.differs) else np.ones(len(errors), dtype=bool)
     worst = np.flatnonzero(candidates)[np.argmax(errors[candidates])]
-    return float(np.asarray(row.allowed)[worst] / size[worst])
+    return float(np.asarray(row.allowed)[worst] / relative_denominator(a[worst], n[worst]))
 
 
 def report_floor(*reports: CheckReport) -> float:
@@ -270,10 +286,8 @@ def check_report(report: CheckReport, ax: Axes | None = None, title: str | None 
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
-    plt = _pyplot()
+    _check_bottom(bottom, "check_report")
     rows = list(report.rows)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(max(6, 0.75 * len(rows) + 3.5), 4.2))
     judged = np.array([row.checked > 0 for row in rows], dtype=bool)
     errors = np.array([row.max_rel_error if ok else 0.0 for row, ok in zip(rows, judged)])
     allowed = np.array([allowed_error(row) if ok else 0.0 for row, ok in zip(rows, judged)])
@@ -281,6 +295,8 @@ def check_report(report: CheckReport, ax: Axes | None = None, title: str | None 
         bottom = report_floor(report)
     top = max(10.0, 10.0 ** np.ceil(np.log10(max(errors.max(initial=0), 1e-300) * 1.5)))
     x = np.arange(len(rows))
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=(max(6, 0.75 * len(rows) + 3.5), 4.2))
     ax.set_yscale("log")
     _bands(ax, bottom, top, labels="inside")
     ax.bar(x, errors, width=0.6, zorder=2, tick_label=[row.name for row in rows],
@@ -344,14 +360,21 @@ def step_sweep(sweeps: dict, ax: Axes | None = None, function: str | None = None
     eps / h, drawn before) join the legend, right of the plot. Returns the Axes.
     """
     from matplotlib.lines import Line2D
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.5, 4.5))
-    all_errors = np.concatenate([np.ravel(errors) for _, errors in sweeps.values()])
+    if not sweeps:
+        raise ValueError("step_sweep: no sweeps to draw; give a dict label -> (steps, errors), "
+                         "as minnet.checker.step_size_sweep returns them")
+    curves = {label: (np.asarray(steps, dtype=float), np.asarray(errors, dtype=float))
+              for label, (steps, errors) in sweeps.items()}
+    for label, (steps, errors) in curves.items():
+        if steps.ndim != 1 or steps.shape != errors.shape:
+            raise ValueError(f"step_sweep: sweeps[{label!r}] has {steps.size} steps but "
+                             f"{errors.size} errors; give one error per step, both 1-D")
+    all_errors = np.concatenate([errors for _, errors in curves.values()])
     bottom = error_floor(all_errors, lowest=1e-18, highest=1e-10)
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=(6.5, 4.5))
     zeros = False
-    for label, (steps, errors) in sweeps.items():
-        steps, errors = np.asarray(steps, dtype=float), np.asarray(errors, dtype=float)
+    for label, (steps, errors) in curves.items():
         line, = ax.loglog(steps, np.maximum(errors, bottom), marker=".", label=label)
         low = errors < bottom
         if low.any():
@@ -395,20 +418,27 @@ def decision_regions(net: Net, X: ArrayLike, y: ArrayLike, ax: Axes | None = Non
     the Axes.
     """
     from matplotlib.colors import ListedColormap
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 5))
     X, y = np.asarray(X), np.asarray(y)
-    if X.ndim != 2 or X.shape[1] != 2:
-        raise ValueError(f"decision_regions: expected X of shape (N, 2), got {X.shape}")
+    if X.ndim != 2 or X.shape[1] != 2 or not len(X):
+        raise ValueError(f"decision_regions: expected X of shape (N, 2), got {X.shape}; give "
+                         f"one point per row, at least one")
+    if y.shape != (len(X),):
+        raise ValueError(f"decision_regions: expected y of shape ({len(X)},), one class per "
+                         f"point of X, got {y.shape}")
+    if not isinstance(resolution, (int, np.integer)) or resolution < 1:
+        raise ValueError(f"decision_regions: resolution must be a whole number of pixels, at "
+                         f"least 1 (200 by default), got {resolution!r}")
     margin = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 1e-9
     low, high = X.min(axis=0) - margin, X.max(axis=0) + margin
     u, v = grid_centers(low, high, resolution)
     regions = net.predict(np.column_stack([u.ravel(), v.ravel()])).reshape(u.shape)
+    accuracy = net.accuracy(X, y)
     classes = int(max(regions.max(), y.max())) + 1
     colors = [CLASS_COLORS[k % len(CLASS_COLORS)] for k in range(classes)]
     names = list(class_names) if class_names is not None else \
         [f"class {k}" for k in range(classes)]
+    if ax is None:
+        _, ax = _pyplot().subplots(figsize=(5, 5))
     ax.imshow(regions, origin="lower", extent=(low[0], high[0], low[1], high[1]),
               cmap=ListedColormap(colors), vmin=-0.5, vmax=classes - 0.5, alpha=0.3,
               interpolation="nearest", aspect="auto")
@@ -416,7 +446,6 @@ def decision_regions(net: Net, X: ArrayLike, y: ArrayLike, ax: Axes | None = Non
         if np.any(y == k):
             ax.scatter(X[y == k, 0], X[y == k, 1], s=14, color=colors[k], edgecolors="k",
                        linewidths=0.3, label=names[k])
-    accuracy = net.accuracy(X, y)
     scored = f"{split} accuracy {100 * accuracy:.1f}%"
     ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]), xlabel=xlabel, ylabel=ylabel,
            title=f"{title}\n{scored}" if title else scored)
@@ -449,11 +478,9 @@ def checks_over_training(checks: list, ax: Axes | None = None, title: str | None
     triangle on the bottom edge. bottom: the bottom of the y-axis (default: error_floor
     of the errors), to give several panels the same axis. Returns the Axes.
     """
-    plt = _pyplot()
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4.2))
     if not checks:
         raise ValueError("checks_over_training: no checks; train with fit(..., check_at=[...])")
+    _check_bottom(bottom, "checks_over_training")
     steps = np.array([step for step, _ in checks])
     names = [row.name for row in checks[0][1].rows]
     errors = {name: np.array([report[name].max_rel_error for _, report in checks])
@@ -461,6 +488,9 @@ def checks_over_training(checks: list, ax: Axes | None = None, title: str | None
     if bottom is None:
         bottom = error_floor(np.concatenate(list(errors.values())))
     top = 10.0
+    plt = _pyplot()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4.2))
     ax.set_yscale("log")
     ax.set_xscale("symlog", linthresh=1, linscale=0.5)
     _bands(ax, bottom, top, labels="outside")

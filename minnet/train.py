@@ -3,12 +3,18 @@
 fit also watches for the classic ways training goes wrong, and warns when it sees one:
 - the loss climbs far above where it started (DIVERGENCE_FACTOR times, and by more than
   DIVERGENCE_MARGIN): the learning rate is too large (RuntimeWarning);
-- a classifier ends no better than always predicting the most frequent class, and
-  predicts that one class for nearly every sample: it learned nothing (RuntimeWarning);
+- a classifier ends at chance (its accuracy closes at most CHANCE_MARGIN of the gap
+  between always predicting the most frequent class and a perfect 1.0) and predicts one
+  class for nearly every sample labelled otherwise (COLLAPSED): it learned nothing
+  (RuntimeWarning). If its loss did not fall clearly (to LOSS_FELL times its start), the
+  learning rate is most likely so large that the first steps killed or saturated every
+  unit; if it did fall, the net learned the class frequencies alone, and needs more
+  epochs or features that tell the classes apart;
 - a Dropout with a fixed seed, which drops the same units at every step (UserWarning).
-The rules are chosen so that healthy training does not meet them (its loss falls, and its
-predictions vary from sample to sample); the lessons, the demo and the tests all train
-without a warning.
+Healthy training meets none of these rules, however unbalanced its classes: its loss does
+not climb, and a classifier that learned anything either beats chance by that margin or
+gets some samples of the other classes right. The lessons and the demo train without a
+warning.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .checker import check_net
+from .net import layer_modes
 from .validate import count
 
 if TYPE_CHECKING:  # for the type hints only
@@ -33,12 +40,20 @@ DIVERGENCE_FACTOR = 10.0
 # ...and above it by more than this (so a tiny starting loss, say of a net trained
 # before, may still wobble).
 DIVERGENCE_MARGIN = 1.0
-# A classifier is at chance when its training accuracy is at most this above the share
-# of the most frequent class (what always predicting that class scores)...
+# A classifier is at chance when its training accuracy closes at most this share of the gap
+# between the share of the most frequent class (what always predicting that class scores)
+# and 1: with 99.4% of the labels in one class, 0.994 is at chance and 1.0 is not...
 CHANCE_MARGIN = 0.01
-# ...and it learned nothing when, in addition, it predicts one class for at least this
-# share of the samples (a net whose every ReLU died gives every sample the same scores).
+# ...and it learned nothing when, in addition, it predicts one class for at least this share
+# of the samples labelled otherwise (a net whose every ReLU died gives every sample the same
+# scores, while one that learned a little already gets some samples of the rare classes right).
+# This second rule implies the first (CHANCE_MARGIN >= 1 - COLLAPSED); the first is checked
+# first because it needs no pass over the data.
 COLLAPSED = 0.99
+# The loss fell clearly when the last epoch's mean is below this share of the first step's
+# loss: a net that learned nothing then learned the class frequencies, and the learning rate
+# is not to blame.
+LOSS_FELL = 0.8
 # The validation loss is computed on chunks of this many samples (the memory of one
 # forward), when every layer treats each sample on its own.
 EVALUATION_CHUNK = 512
@@ -140,9 +155,9 @@ def fit(net: Net, X: np.ndarray, y: np.ndarray, optimizer: Optimizer, epochs: in
 
     net: what fit needs from a model (a minnet Net has all of it):
         `loss_and_grads(X, y) -> (loss, grads)`, `params` (dict name -> array,
-        updated in place), `accuracy(X, y) -> float`, `predict(X)`, `train()`,
-        `eval()`, `loss(X, y)` (with `data_loss` and `reg_loss` set after it, for the
-        validation loss), `dtype`, `loss_fn`, and `layers`, each with a `training` flag
+        updated in place), `accuracy(X, y) -> float`, `predict(X)`, `loss(X, y)` (with
+        `data_loss` and `reg_loss` set after it, for the validation loss), `dtype`,
+        `loss_fn`, and `layers`, each with a `training` flag
     X: (N, ...) inputs, whatever net's first layer takes; y: (N,) (or (N, T)) labels
     optimizer: a minnet.optim optimizer, called as optimizer.step(net.params, grads)
     epochs: passes over the data; batch_size: samples per step (the last
@@ -176,6 +191,8 @@ def fit(net: Net, X: np.ndarray, y: np.ndarray, optimizer: Optimizer, epochs: in
                          f"N >= 1, got X {X.shape} and y {y.shape}")
     epochs = count(epochs, "epochs", "fit")
     batch_size = count(batch_size, "batch_size", "fit")
+    if val is not None:  # checked now: a mistake found after an epoch would leave the net trained
+        val = _check_val(val, X, y)
     every = _print_every(verbose)
     if X.dtype.kind == "f":  # (integer token ids stay integers, for an Embedding)
         X = X.astype(net.dtype, copy=False)  # cast once here, not once per minibatch
@@ -185,9 +202,7 @@ def fit(net: Net, X: np.ndarray, y: np.ndarray, optimizer: Optimizer, epochs: in
     rng = np.random.default_rng(seed)
     history = History(metric="R²" if regression else "accuracy")
     warned = False
-    modes = [layer.training for layer in net.layers]
-    net.train()
-    try:
+    with layer_modes(net.layers, training=True):
         for epoch in range(1, epochs + 1):
             start = time.perf_counter()
             order = rng.permutation(len(X))  # a new order every epoch
@@ -221,13 +236,37 @@ def fit(net: Net, X: np.ndarray, y: np.ndarray, optimizer: Optimizer, epochs: in
                       f"is diverging. {_too_large(optimizer, 'each step overshoots')}")
         if history.steps in check_at:  # a check asked for after the very last step
             _check(net, X[batch], y[batch], history, check_size, check_options, every)
-    finally:
-        for layer, mode in zip(net.layers, modes):
-            layer.training = mode
     message = None if warned or regression else _learned_nothing(net, X, y, history, optimizer)
     if message:
         _warn(message)
     return history
+
+
+def _check_val(val, X, y):
+    """val as a pair of arrays (X_val, y_val) shaped like X: (N, ...) and y: (N,) (N may
+    differ), with integer labels if y has them."""
+    if not isinstance(val, (tuple, list)) or len(val) != 2:
+        got = type(val).__name__ + (f" of length {len(val)}" if isinstance(val, (tuple, list))
+                                    else "")
+        raise ValueError(f"fit: val must be a pair (X_val, y_val) of validation inputs and "
+                         f"their labels, got {got}")
+    X_val, y_val = np.asarray(val[0]), np.asarray(val[1])
+    if X_val.ndim == 0 or len(X_val) == 0 or y_val.shape[:1] != X_val.shape[:1]:
+        raise ValueError(f"fit: val = (X_val, y_val) needs the same number N >= 1 of samples "
+                         f"and labels, got X_val {X_val.shape} and y_val {y_val.shape}")
+    if X_val.shape[1:] != X.shape[1:]:
+        raise ValueError(f"fit: val's X_val has samples of shape {X_val.shape[1:]}, but X has "
+                         f"{X.shape[1:]}; the validation inputs must have the training inputs' "
+                         f"features: X_val of shape (N_val,) + {X.shape[1:]}")
+    if y_val.shape[1:] != y.shape[1:]:
+        raise ValueError(f"fit: val's y_val has labels of shape {y_val.shape[1:]} per sample, "
+                         f"but y has {y.shape[1:]}; y_val must be shaped like y: "
+                         f"(N_val,) + {y.shape[1:]}")
+    if y.dtype.kind in "biu" and y_val.dtype.kind not in "biu":
+        raise ValueError(f"fit: val's y_val holds {y_val.dtype} values, but y holds integer "
+                         f"labels ({y.dtype}); pass the validation labels as integers too "
+                         "(y_val.astype(int) if they are whole numbers)")
+    return X_val, y_val
 
 
 def _print_every(verbose):
@@ -256,9 +295,7 @@ def _evaluation_loss(net, X, y):
     computes it; in chunks when every layer treats each sample on its own (the data loss
     is a mean over samples, so the chunks' losses weighted by their sizes give it)."""
     X, y = np.asarray(X), np.asarray(y)
-    modes = [layer.training for layer in net.layers]
-    net.eval()
-    try:
+    with layer_modes(net.layers, training=False):
         if not all(getattr(layer, "samplewise", False) is True for layer in net.layers):
             return float(net.loss(X, y))
         total = 0.0
@@ -267,9 +304,6 @@ def _evaluation_loss(net, X, y):
             net.loss(X[chunk], y[chunk])
             total += net.data_loss * len(X[chunk])
         return float(total / len(X) + net.reg_loss)
-    finally:
-        for layer, mode in zip(net.layers, modes):
-            layer.training = mode
 
 
 def _diverged(history):
@@ -286,25 +320,36 @@ def _chance(y):
 
 
 def _learned_nothing(net, X, y, history, optimizer):
-    """The warning for a classifier that ends at chance (within CHANCE_MARGIN of always
-    predicting the most frequent class) and predicts one class for nearly every sample
-    (COLLAPSED); None otherwise. (Early in healthy training the accuracy may be at
-    chance, but the predictions vary from sample to sample.)"""
+    """The warning for a classifier that learned nothing, None otherwise: its accuracy is at
+    chance (see CHANCE_MARGIN) and it predicts one class for at least COLLAPSED of the
+    samples labelled otherwise. (Early in healthy training the accuracy may be at chance,
+    but the net already gets some samples of the other classes right.)"""
     chance, accuracy = _chance(y), history.train_acc[-1]
-    if accuracy > chance + CHANCE_MARGIN:
+    if accuracy > chance + CHANCE_MARGIN * (1 - chance):
         return None
-    classes, counts = np.unique(net.predict(X), return_counts=True)
-    share = counts.max() / counts.sum()
+    predictions = net.predict(X)
+    classes, counts = np.unique(predictions, return_counts=True)
+    favourite = classes[counts.argmax()]
+    others = y != favourite
+    if not others.any():  # every label is that class: there is nothing to tell apart
+        return None
+    share = np.mean(predictions[others] == favourite)
     if share < COLLAPSED:
         return None
-    return (f"after {history.epochs} epoch{'s' * (history.epochs != 1)} the training "
-            f"accuracy is {accuracy:.3f}, no better than always predicting the most frequent "
-            f"class ({chance:.3f}), and the net predicts class {classes[counts.argmax()]} "
-            f"for {share:.0%} of the samples: it learned nothing (its loss went from "
-            f"{history.loss[0]:.4g} at the first step to {history.epoch_loss[-1]:.4g} in the "
-            "last epoch). " + _too_large(optimizer, "a step too long can kill every ReLU, or "
-                                         "saturate every unit, in the first steps, and then "
-                                         "the net gives every sample the same scores")
+    start, end = history.loss[0], history.epoch_loss[-1]
+    message = (f"after {history.epochs} epoch{'s' * (history.epochs != 1)} the training "
+               f"accuracy is {accuracy:.3f}, no better than always predicting the most "
+               f"frequent class ({chance:.3f}), and the net predicts class {favourite} for "
+               f"{share:.0%} of the samples labelled otherwise: it learned nothing")
+    if end < LOSS_FELL * start:
+        return (message + f" but the class frequencies. Its loss fell from {start:.4g} at the "
+                f"first step to {end:.4g} in the last epoch, so the learning rate is not the "
+                "problem: train for more epochs, or give the net features that tell the "
+                "classes apart. If neither helps, check the data and the labels.")
+    return (message + f" (its loss went from {start:.4g} at the first step to {end:.4g} in "
+            "the last epoch). " + _too_large(optimizer, "a step too long can kill every ReLU, "
+                                             "or saturate every unit, in the first steps, and "
+                                             "then the net gives every sample the same scores")
             + " If no learning rate helps, check the data and the labels.")
 
 

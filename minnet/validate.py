@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
+import sys
 
 import numpy as np
 
@@ -40,16 +41,26 @@ def real(value: object, name: str, owner: str, *, low: float = -math.inf,
     fix: a hint added to the message on a refusal
     Raises ValueError otherwise, with the message described in the module docstring.
     """
-    ok = is_real(value) and math.isfinite(value)
-    if ok:
-        value = float(value)
-        ok = (value > low if low_open else value >= low) and \
-             (value < high if high_open else value <= high)
-    if not ok:
+    number = _as_finite_float(value)
+    if number is None or not ((number > low if low_open else number >= low) and
+                              (number < high if high_open else number <= high)):
+        # the message shows value as passed: np.float32(-0.1), not -0.10000000149011612
         raise ValueError(_refusal(value, name, owner, expected or _interval(low, high, low_open,
                                                                              high_open),
                                   meaning, fix))
-    return value
+    return number
+
+
+def _as_finite_float(value: object) -> float | None:
+    """value as a finite float, or None for anything else: a non-number, NaN, +-inf, or
+    an int too large for a float (10**400)."""
+    if not is_real(value):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def count(value: object, name: str, owner: str, *, minimum: int = 1, meaning: str = "",
@@ -87,7 +98,7 @@ def _interval(low, high, low_open, high_open):
 def _refusal(value, name, owner, expected, meaning, fix):
     """The message: owner, argument (and its meaning), what was expected, what came, a fix."""
     subject = f"{name}, {meaning}," if meaning else name
-    message = f"{owner}: {subject} must be {expected}, got {value!r}"
+    message = f"{owner}: {subject} must be {expected}, got {_shown(value)}"
     if isinstance(value, (bool, np.bool_)):
         message += " (a bool, not a number)"
     elif isinstance(value, str):
@@ -97,3 +108,12 @@ def _refusal(value, name, owner, expected, meaning, fix):
     elif not isinstance(value, numbers.Integral) and "int" in expected:
         message += f" (a {type(value).__name__}, not an int)"
     return message + (f"; {fix}" if fix else "")
+
+
+def _shown(value):
+    """value as the user wrote it (its repr: -1, np.float32(-0.1), '0.1'), but an int too
+    large for a float by its size: its 401 digits would bury the message."""
+    if isinstance(value, numbers.Integral) and abs(value) > sys.float_info.max:
+        digits = int(abs(int(value)).bit_length() * math.log10(2))
+        return f"an int near {'-' if value < 0 else ''}10**{digits}, too large for a float"
+    return repr(value)

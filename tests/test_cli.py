@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -196,12 +197,13 @@ def test_tutorials_errors_name_the_destination(tmp_path, capsys):
     a_file.write_text("mine")
     assert main(["tutorials", str(a_file)]) == 1
     assert capsys.readouterr().err == (f"minnet tutorials: {a_file} is a file, not a folder: "
-                                       "give a folder as DEST\n")
+                                       "give a folder as DEST; nothing was written\n")
     assert a_file.read_text() == "mine"
-    assert main(["tutorials", str(a_file / "course")]) == 1  # a folder cannot be made there
-    err = capsys.readouterr().err
-    assert err.startswith(f"minnet tutorials: could not write {a_file / 'course'}")
-    assert "(0 of " in err and "choose a DEST you can write to" in err
+    assert main(["tutorials", str(a_file / "new" / "course")]) == 1  # no folder can go there
+    assert capsys.readouterr().err == (
+        f"minnet tutorials: {a_file} is a file, not a folder, so {a_file / 'new' / 'course'} "
+        "cannot be made in it: give another DEST; nothing was written\n")
+    assert sorted(tmp_path.iterdir()) == [a_file] and a_file.read_text() == "mine"
 
 
 def test_tutorials_missing_from_the_installation_say_how_to_get_them(tmp_path, monkeypatch,
@@ -213,3 +215,128 @@ def test_tutorials_missing_from_the_installation_say_how_to_get_them(tmp_path, m
                           f"{tmp_path / 'site' / 'minnet' / 'tutorials'}")
     assert err.endswith("pip install --force-reinstall minnet\n")
     assert not (tmp_path / "course").exists()
+
+
+@pytest.mark.parametrize("argv", [["quiz", "--seed", "-3"], ["demo", "--seed", "-1"],
+                                  ["grade", "--reference", "--seed", "-2"],
+                                  ["quiz", "--seed", "three"]])
+def test_a_seed_that_is_not_a_whole_number_from_zero_up_is_a_usage_error(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: minnet {argv[0]} [-h]")
+    assert f"minnet {argv[0]}: error: argument --seed: expected a whole number from 0 up " \
+           f"(such as 3), got {argv[-1]!r}\n" in err
+
+
+def test_tutorials_refuse_a_link_inside_dest_and_write_nothing(tmp_path, capsys):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    dest = tmp_path / "course"
+    dest.mkdir()
+    (dest / "assignments").symlink_to(elsewhere, target_is_directory=True)
+    for force in ([], ["--force"]):  # --force overwrites files, it never follows links
+        assert main(["tutorials", str(dest), *force]) == 1
+        assert capsys.readouterr().err == (
+            f"minnet tutorials: {dest / 'assignments'} is a link (to {elsewhere}), not a "
+            f"folder, so the files would land outside {dest}: replace the link with a "
+            "folder, or give another DEST; nothing was written\n")
+        assert list(elsewhere.iterdir()) == []
+        assert sorted(p.name for p in dest.iterdir()) == ["assignments"]
+
+
+def test_tutorials_refuse_a_file_where_a_folder_goes_and_write_nothing(tmp_path, capsys):
+    dest = tmp_path / "course"
+    dest.mkdir()
+    (dest / "assignments").write_text("my notes")
+    assert main(["tutorials", str(dest)]) == 1
+    assert copied_files(dest) == {"assignments"}
+    assert (dest / "assignments").read_text() == "my notes"
+    assert capsys.readouterr().err == (
+        f"minnet tutorials: {dest / 'assignments'} is a file, where the folder of that name "
+        "goes: rename or move it, or give another DEST; nothing was written\n")
+
+
+def test_tutorials_refuse_a_folder_where_a_file_goes_even_with_force(tmp_path, capsys):
+    dest = tmp_path / "course"
+    (dest / "assignments" / "sequence_assignment.py").mkdir(parents=True)
+    assert main(["tutorials", str(dest), "--force"]) == 1
+    assert copied_files(dest) == set()
+    assert capsys.readouterr().err == (
+        f"minnet tutorials: {dest / 'assignments' / 'sequence_assignment.py'} is a folder, "
+        "where the file of that name goes: rename or move it, or give another DEST; "
+        "nothing was written\n")
+
+
+def tutorials_with_a_file_size_limit(argv, limit, cwd):
+    """Run `minnet` with argv in a process that cannot write files of more than limit
+    bytes: a real write error midway through a file, as when the disk fills up."""
+    script = ("import resource, signal, sys\n"
+              "from minnet.cli import main\n"
+              "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # fail the write, do not die\n"
+              f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit}))\n"
+              f"sys.exit(main({argv!r}))\n")
+    return subprocess.run([sys.executable, "-c", script], cwd=cwd, capture_output=True,
+                          text=True, timeout=60)
+
+
+# 00_first_net.py fits under this limit, 01_numerical_derivatives.py (the second file) does not.
+SIZE_LIMIT = 10_000
+
+
+def test_a_write_failing_midway_removes_what_the_run_wrote(tmp_path):
+    lessons = ROOT / "tutorials"
+    assert (lessons / "00_first_net.py").stat().st_size < SIZE_LIMIT < \
+        (lessons / "01_numerical_derivatives.py").stat().st_size
+    result = tutorials_with_a_file_size_limit(["tutorials", "new/course"], SIZE_LIMIT, tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert list(tmp_path.iterdir()) == []  # not even the folders new/ and new/course/
+    assert result.stderr == ("minnet tutorials: could not write "
+                             "new/course/01_numerical_derivatives.py: File too large; removed "
+                             "the copies and folders this run had made, so nothing was "
+                             "changed. Fix the cause (such as a full disk, or a folder you may "
+                             "not write to) and run it again, or give another DEST\n")
+
+
+def test_force_replaces_a_file_only_with_a_complete_copy(tmp_path):
+    dest = tmp_path / "course"
+    dest.mkdir()
+    (dest / "00_first_net.py").write_text("mine")
+    (dest / "01_numerical_derivatives.py").write_text("my notes")
+    result = tutorials_with_a_file_size_limit(["tutorials", "course", "--force"], SIZE_LIMIT,
+                                              tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert (dest / "00_first_net.py").read_text() == "mine"
+    assert (dest / "01_numerical_derivatives.py").read_text() == "my notes"
+    assert sorted(p.name for p in dest.iterdir()) == ["00_first_net.py",
+                                                      "01_numerical_derivatives.py"]
+    assert "File too large; removed the copies and folders this run had made, so nothing " \
+           "was changed." in result.stderr
+
+
+def test_a_failure_while_moving_the_copies_into_place_says_what_it_replaced(
+        tmp_path, monkeypatch, capsys):
+    dest = tmp_path / "course"
+    dest.mkdir()
+    (dest / "00_first_net.py").write_text("mine")
+    real_replace = os.replace
+    moves = []
+
+    def replace_twice(source, target):  # the third move fails
+        moves.append(target)
+        if len(moves) == 3:
+            raise PermissionError(13, "Permission denied", str(target))
+        real_replace(source, target)
+    monkeypatch.setattr(os, "replace", replace_twice)
+    assert main(["tutorials", str(dest), "--force"]) == 1
+    # The file of the user's was replaced whole; the new file placed (01_...), the copies not
+    # yet placed and the folder assignments/ are gone.
+    assert copied_files(dest) == {"00_first_net.py"}
+    assert (dest / "00_first_net.py").read_bytes() == \
+        (ROOT / "tutorials" / "00_first_net.py").read_bytes()
+    assert capsys.readouterr().err == (
+        f"minnet tutorials: could not write {dest / '02_one_dimensional_check.py'}: "
+        "Permission denied; removed the copies and folders this run had made, but these files of yours "
+        "were already replaced by complete copies: 00_first_net.py. Fix the cause (such as a "
+        "full disk, or a folder you may not write to) and run it again, or give another DEST\n")

@@ -189,3 +189,28 @@ def test_standardize_uses_training_statistics_and_survives_constant_features():
 def test_bad_arguments_are_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+@pytest.mark.parametrize("name, make", [
+    ("spiral", lambda noise: make_spiral(20, 3, noise=noise)),
+    ("flower", lambda noise: make_flower(40, noise=noise)),
+    ("moons", lambda noise: make_moons(40, noise=noise)),
+    ("circles", lambda noise: make_circles(40, noise=noise)),
+    ("xor", lambda noise: make_xor(40, noise=noise)),
+])
+def test_a_numpy_noise_is_used_as_a_plain_float(name, make):
+    # np.longdouble times a float64 array is a longdouble array: the checked float must
+    # be the one used, so X stays float64 with the same points as for noise=0.1
+    X, y = make(np.longdouble(0.1))
+    assert X.dtype == np.float64 and y.dtype == np.int64
+    np.testing.assert_array_equal(X, make(0.1)[0])
+
+
+def test_numpy_counts_are_used_as_plain_ints():
+    # np.uint8(255) + 1 wraps to 0 in numpy (with an overflow warning): the length must be
+    # used as the int the check returned
+    text = "ab" * 200
+    X, y, chars = char_windows(text, np.uint8(255), stride=np.uint8(100))
+    assert X.shape == (2, 255) and X.dtype == np.int64
+    X, y = make_flower(n=np.uint8(255), petals=np.int8(2))
+    assert X.shape == (255, 2) and np.bincount(y).tolist() == [127, 128]

@@ -267,11 +267,30 @@ def test_recurrent_net_checks_saves_and_loads(tmp_path):
 def test_overflowing_scores_are_reported_as_divergence():
     net = Net.mlp([4, 5, 3], seed=0)
     net.params["W2"][...] = 1e308  # finite, but the scores overflow to inf
-    with pytest.raises(FloatingPointError, match=r"the scores contain NaN or Inf \(the "
-                                                 r"parameters are finite, so a layer's "
-                                                 r"arithmetic overflowed"):
-        with np.errstate(over="ignore"):  # this overflow is what the test provokes
+    with pytest.raises(FloatingPointError, match=r"Net.loss: net.layers\[2\] = Affine\("
+                                                 r"in_features=5, out_features=3\): overflow "
+                                                 r"encountered in matmul \(the parameters are "
+                                                 r"finite, so the arithmetic overflowed"):
+        with np.errstate(over="ignore"):  # the caller's errstate does not hide a divergence
             net.loss(*small_data())
+
+
+def test_an_overflow_that_ends_finite_is_reported_as_divergence():
+    # tanh(inf) is 1: the scores are finite, but the first layer overflowed on the way
+    net = Net([Affine(2, 4, rng=0), Tanh(), Affine(4, 3, rng=1)], SoftmaxLoss())
+    net.params["W1"][...] = 1e300
+    with pytest.raises(FloatingPointError, match=r"Net.loss: net.layers\[0\] = Affine\("
+                                                 r"in_features=2, out_features=4\): overflow "
+                                                 r"encountered in matmul.*diverged"):
+        net.loss(np.full((2, 2), 1e10), np.array([0, 1]))
+
+
+def test_an_overflowing_loss_is_reported_as_divergence():
+    net = Net([Affine(2, 3, rng=0)], MSELoss())
+    net.params["W1"][...] = 1e200  # scores of 2e200, whose squares overflow in the loss
+    with pytest.raises(FloatingPointError, match=r"Net.loss: net.loss_fn = MSELoss\(\): "
+                                                 r"overflow encountered in square.*diverged"):
+        net.loss(np.ones((2, 2)), np.zeros((2, 3)))
 
 
 @pytest.mark.parametrize("broken, got", [

@@ -203,3 +203,13 @@ def test_normalization_layers_name_what_is_wrong():
         BatchNorm(0)
     with pytest.raises(RuntimeError, match="before forward"):
         BatchNorm(3).backward(np.ones((2, 3)))
+
+
+def test_a_batch_variance_that_overflows_raises_and_leaves_the_running_statistics():
+    layer = BatchNorm(2)
+    before = layer.running_mean.copy(), layer.running_var.copy()
+    x = np.array([[1e200, 1.0], [-1e200, 2.0]])  # the variance, 1e400, overflows
+    with pytest.raises(FloatingPointError, match="BatchNorm: the batch variance overflowed"):
+        layer.forward(x)
+    np.testing.assert_array_equal(layer.running_mean, before[0])
+    np.testing.assert_array_equal(layer.running_var, before[1])

@@ -8,6 +8,8 @@ from matplotlib.colors import to_rgb
 import minnet
 from minnet import demo, plot
 from minnet.checker import step_size_sweep
+from minnet.checker.compare import relative_denominator
+from minnet.checker.report import CheckRow
 from minnet.datasets import make_moons
 from minnet.train import History
 
@@ -253,3 +255,65 @@ def test_checks_over_training_spreads_early_checks_and_labels_the_bands(trained)
     assert positions[1] - positions[0] > positions[2] - positions[1]  # 0 and 40 apart
     labels = _band_labels(ax)
     assert "wrong\nabove 1e-2" in labels and "acceptable\n1e-7 to 1e-4" in labels
+
+
+def test_a_refused_plot_opens_no_figure_and_leaves_the_axes_it_was_given_blank(trained):
+    net, X, y, history = trained
+    report = history.checks[0][1]
+    uneven = History(loss=[1.0, 0.5], train_acc=[0.5, 0.6], val_acc=[0.4])
+    refusals = [
+        (lambda: plot.checks_over_training([]), "no checks"),
+        (lambda: plot.checks_over_training(history.checks, bottom=-1.0), "bottom must be"),
+        (lambda: plot.decision_regions(net, np.ones((4, 3)), np.zeros(4)),
+         r"expected X of shape \(N, 2\), got \(4, 3\)"),
+        (lambda: plot.decision_regions(net, X, y[:-1]), r"expected y of shape \(200,\)"),
+        (lambda: plot.decision_regions(net, X, y, resolution=0), "resolution"),
+        (lambda: plot.training_curves(uneven), r"val_acc holds 1 and history.train_acc 2"),
+        (lambda: plot.check_report(report, bottom=0.0), "bottom must be"),
+        (lambda: plot.step_sweep({}), "no sweeps"),
+        (lambda: plot.step_sweep({"central": ([1e-4, 1e-5], [1e-8])}), "'central'.*2 steps"),
+    ]
+    before = plt.get_fignums()
+    for refuse, message in refusals:
+        with pytest.raises(ValueError, match=message):
+            refuse()
+        assert plt.get_fignums() == before, message  # no empty figure left for a notebook
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="expected y"):
+        plot.decision_regions(net, X, y[:-1], ax=ax)
+    assert not ax.images and not ax.collections and ax.get_title() == ""
+
+
+def test_the_loss_axis_reads_as_plain_numbers():
+    history = _history()
+    history.loss = list(np.geomspace(40, 0.3, len(history.loss)))
+    fig = plot.training_curves(history)
+    fig.canvas.draw()
+    loss_ax = fig.axes[0]
+    bottom, top = loss_ax.get_ylim()
+    shown = {label.get_position()[1]: label.get_text()
+             for label in loss_ax.get_yticklabels(which="both")
+             if label.get_text() and bottom <= label.get_position()[1] <= top}
+    # each label is its tick's value as a plain number: 40, not 4 x 10^1
+    assert all(text == f"{value:g}" for value, text in shown.items()), shown
+    assert {"0.3", "1", "10", "40"} <= set(shown.values())
+
+
+def _row(result, differs=None):
+    # probe 0: relative error |2 - 1.9| / 2 = 0.05; probe 1, two near-zero values:
+    # |1e-10 - 1e-9| / 1e-8 (the floor) = 0.09, the largest
+    return CheckRow("W", (2,), 2, 0, 0, 0.09, 0.0, "wrong", result, [],
+                    analytic=np.array([2.0, 1e-10]), numerical=np.array([1.9, 1e-9]),
+                    allowed=np.array([0.3, 1e-9]), differs=differs, tolerance=0.5)
+
+
+def test_allowed_error_is_the_allowance_of_the_bar_s_probe_relative_to_the_floored_size():
+    np.testing.assert_array_equal(relative_denominator([2.0, -3.0, 1e-10, 0.0],
+                                                       [1.9, 1.0, -1e-9, 0.0]),
+                                  [2.0, 3.0, 1e-8, 1e-8])
+    assert plot.allowed_error(_row("PASS")) == pytest.approx(1e-9 / 1e-8)  # probe 1's
+    # a FAIL bar shows the worst probe that differs: probe 0, allowed 0.3 of a size of 2
+    assert plot.allowed_error(_row("FAIL", np.array([True, False]))) == pytest.approx(0.15)
+    no_probes = _row("PASS")
+    no_probes.allowed = None
+    assert plot.allowed_error(no_probes) == 0.5  # the row's tolerance

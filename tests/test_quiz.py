@@ -7,12 +7,14 @@ import pytest
 
 from minnet import SVMLoss, bugs
 from minnet.checker import check_net
-from minnet.course.quiz import (ANSWER_FORM, LETTERS, choices_for, grade_answer, make_quiz,
-                                parse_answer, play, run_quiz)
+from minnet.checker import CheckReport
+from minnet.course.quiz import (ANSWER_FORM, LETTERS, OTHER_MISTAKES, SIMILAR_BUGS, choices_for,
+                                grade_answer, make_quiz, parse_answer, play, run_quiz)
 
 
 def test_the_same_seed_gives_the_same_quiz():
     first, again = make_quiz(7), make_quiz(7)
+    assert isinstance(first.report, CheckReport)
     assert first.bug is again.bug and first.layer == again.layer
     assert first.report.failed == again.report.failed
     assert first.choices == again.choices
@@ -59,6 +61,20 @@ def test_every_catalogued_bug_gets_four_choices_own_class_first(bug):
     # a bug of a class with few bugs borrows the same plausible mistakes, in a drawn order
     orders = {tuple(choices_for(bug, np.random.default_rng(seed))) for seed in range(20)}
     assert len(orders) > 1
+
+
+def test_every_written_mistake_and_similar_bug_is_offered_for_its_own_class():
+    offered = {}  # class -> every description offered for one of its bugs, over 20 seeds
+    for bug in bugs.catalogue():
+        for seed in range(20):
+            offered.setdefault(bug.target, set()).update(
+                choices_for(bug, np.random.default_rng(seed)))
+    for target, mistakes in OTHER_MISTAKES.items():
+        for mistake in mistakes:
+            assert mistake in offered[target], (target, mistake)
+    for target, names in SIMILAR_BUGS.items():
+        for name in names:
+            assert bugs.get(name).description in offered[target], (target, name)
 
 
 def test_a_class_the_tables_do_not_know_gets_mistakes_any_backward_can_make():

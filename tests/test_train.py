@@ -133,6 +133,91 @@ def test_a_classifier_stuck_at_chance_warns():
     assert history.train_acc[-1] <= np.bincount(y).max() / len(y) + 0.01
 
 
+def fit_quietly(*args, **kwargs):
+    """fit, returning (history, the messages of every warning it gave)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        history = fit(*args, verbose=False, **kwargs)
+    return history, [str(w.message) for w in caught]
+
+
+def rare_class_data(seed, shift, N=1000):
+    """Two features; about 10% of the samples are class 1, their features shifted by `shift`
+    (1.2: the classes overlap almost everywhere)."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(N) < 0.1).astype(int)
+    return rng.standard_normal((N, 2)) + shift * y[:, None], y
+
+
+def test_a_perfect_classifier_of_a_rare_class_trains_without_a_warning():
+    X = np.random.default_rng(0).standard_normal((1000, 2))
+    y = np.zeros(1000, dtype=int)
+    y[:6], X[:6, 0] = 1, X[:6, 0] + 5  # 99.4% class 0; the 6 others stand apart
+    history, messages = fit_quietly(Net.mlp([2, 16, 2], seed=0), X, y, Adam(1e-2), epochs=20)
+    assert history.train_acc[-1] == 1.0 and messages == []
+
+
+def test_a_net_that_learned_a_little_of_a_rare_class_trains_without_a_warning():
+    X, y = rare_class_data(seed=2, shift=1.2)
+    net = Net.mlp([2, 16, 2], seed=2)
+    history, messages = fit_quietly(net, X, y, SGD(0.1), epochs=2)
+    assert history.epoch_loss[-1] < 0.3 * history.loss[0]  # it learned...
+    assert 0 < np.sum(net.predict(X)[y == 1] == 1) < 0.1 * np.sum(y == 1)  # ...a little
+    assert messages == []
+
+
+def test_a_net_that_tells_a_few_of_a_rare_class_apart_is_not_collapsed():
+    # One feature, x = 1 for 8 samples (4 of them class 1) and 0 for the rest; the net
+    # predicts class 1 for x = 1: its accuracy is exactly chance (0.9), yet it picks 4
+    # of the 100 samples of class 1 out of the crowd.
+    y = np.zeros(1000, dtype=int)
+    y[:100] = 1
+    X = np.zeros((1000, 1))
+    X[96:104] = 1.0
+    net = Net([Affine(1, 2, rng=0)], SoftmaxLoss())
+    net.params["W1"][...] = [[-10.0, 10.0]]
+    net.params["b1"][...] = [5.0, 0.0]
+    history, messages = fit_quietly(net, X, y, SGD(1e-9), epochs=1)
+    assert history.train_acc[-1] == 0.9 and np.mean(net.predict(X)[y == 1] == 0) == 0.96
+    assert messages == []
+
+
+def test_a_collapsed_net_whose_loss_fell_is_told_to_train_longer_not_to_lower_lr():
+    X, y = rare_class_data(seed=0, shift=1.0)
+    net = Net.mlp([2, 16, 2], seed=0)
+    history, messages = fit_quietly(net, X, y, SGD(0.1), epochs=2)
+    assert np.all(net.predict(X) == 0)  # the class frequencies and nothing else
+    assert history.epoch_loss[-1] < 0.5 * history.loss[0]
+    assert len(messages) == 1
+    assert re.search(r"predicts class 0 for 100% of the samples labelled otherwise: it learned "
+                     r"nothing but the class frequencies.*learning rate is not the problem: "
+                     r"train for more epochs", messages[0])
+    assert "too large" not in messages[0]
+
+
+def test_a_wrong_val_is_refused_before_training_with_the_net_unchanged():
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 4)), rng.integers(0, 3, 30)
+    net = Net.mlp([4, 8, 3], seed=0)
+    before = {name: value.copy() for name, value in net.params.items()}
+    for val, message in [
+        ((X[:, :3], y), r"fit: val's X_val has samples of shape \(3,\), but X has \(4,\); "
+                        r"the validation inputs must have the training inputs' features"),
+        ((X, y[:-1]), r"fit: val = \(X_val, y_val\) needs the same number N >= 1 of samples "
+                      r"and labels, got X_val \(30, 4\) and y_val \(29,\)"),
+        ((X[:0], y[:0]), r"needs the same number N >= 1 .* got X_val \(0, 4\)"),
+        ((X,), r"fit: val must be a pair \(X_val, y_val\) .* got tuple of length 1"),
+        (X, r"fit: val must be a pair .* got ndarray"),
+        ((X, y[:, None]), r"fit: val's y_val has labels of shape \(1,\) per sample, but y has "
+                          r"\(\); y_val must be shaped like y"),
+        ((X, y + 0.5), r"fit: val's y_val holds float64 values, but y holds integer labels"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            fit(net, X, y, SGD(0.1), val=val, verbose=False)
+        for name, value in net.params.items():
+            np.testing.assert_array_equal(value, before[name], err_msg=name)
+
+
 def test_a_fixed_dropout_mask_is_named_with_the_fix():
     X, y = make_spiral(n_per_class=10, seed=0)
     net = Net([Affine(2, 8, rng=0), ReLU(), Dropout(0.5, seed=0), Affine(8, 3, rng=1)],
@@ -147,7 +232,7 @@ def test_a_fixed_dropout_mask_is_named_with_the_fix():
 
 def test_every_epoch_draws_a_new_order_of_all_samples():
     X = np.arange(40, dtype=float).reshape(-1, 1)  # each sample's value is its index
-    y = np.arange(40) % 2
+    y = (np.arange(40) >= 20).astype(int)  # labels a net can learn (parity would warn of chance)
     seen = []
     fit(Net.mlp([1, 4, 2], seed=0), X, y, SGD(0.01), epochs=3, batch_size=8, verbose=False,
         callback=lambda step, net, X_batch, y_batch: seen.extend(X_batch[:, 0].astype(int)))
@@ -229,6 +314,8 @@ def test_a_diverged_loss_names_the_optimizer():
     def overflowing(X_batch, y_batch):
         raise FloatingPointError("Net.loss: the loss is inf")
     net.loss_and_grads = overflowing
+    net.eval()
     with pytest.raises(FloatingPointError, match=r"fit: at step 1 \(epoch 1\) with "
                                                  r"Momentum\(lr=0.5, beta=0.9\): Net.loss"):
         fit(net, X, y, Momentum(0.5), verbose=False)
+    assert not any(layer.training for layer in net.layers)  # each layer's mode given back

@@ -8,7 +8,8 @@ import pytest
 from minnet import (LSTM, RNN, SGD, Adam, Affine, BatchNorm, Conv2D, Dropout, Embedding,
                     LayerNorm, MaxPool2D, Momentum, Net, SoftmaxLoss, SVMLoss, TimeAffine,
                     check_layer, check_net, fit, gradient_check_n)
-from minnet.checker import check_loss, numerical_gradient
+from minnet.checker import (check_loss, eval_numerical_gradient, eval_numerical_gradient_array,
+                            numerical_gradient, numerical_gradient_array)
 from minnet.datasets import (char_windows, make_circles, make_flower, make_spiral,
                              train_test_split)
 from minnet.validate import count, is_real, real
@@ -33,6 +34,28 @@ def test_real_honours_open_and_closed_bounds():
     for never in (math.nan, math.inf, -math.inf, np.float32("nan")):
         with pytest.raises(ValueError, match="must be a finite number"):
             real(never, "x", "f")
+
+
+@pytest.mark.parametrize("build, said", [
+    (lambda: SGD(-1), "got -1;"),
+    (lambda: SGD(np.float32(-0.1)), r"got np.float32\(-0.1\);"),
+    (lambda: Dropout(np.float64(1.5)), r"got np.float64\(1.5\);"),
+    (lambda: real(-2, "x", "f", low=0), "got -2$"),
+], ids=["int", "float32", "float64", "real"])
+def test_a_refusal_shows_the_value_as_passed_not_as_converted(build, said):
+    with pytest.raises(ValueError, match=said):  # not -1.0, not -0.10000000149011612
+        build()
+
+
+@pytest.mark.parametrize("huge, size", [(10**400, r"10\*\*400"), (-10**400, r"-10\*\*400"),
+                                        (10**5000, r"10\*\*5000")], ids=["big", "-big", "huge"])
+def test_an_int_too_large_for_a_float_is_refused_by_its_size(huge, size):
+    # float(10**400) raises OverflowError, and 10**5000 has too many digits to print
+    with pytest.raises(ValueError, match=rf"^SGD: lr must be a positive number, got an int "
+                                         rf"near {size}, too large for a float;"):
+        SGD(huge)
+    with pytest.raises(ValueError, match="too large for a float$"):
+        real(huge, "x", "f")
 
 
 def test_count_takes_numpy_integers_and_refuses_floats_even_whole_ones():
@@ -152,6 +175,12 @@ REFUSALS = [
     (lambda bad: gradient_check_n(lambda p: 0.0, {"W": np.ones(1)}, {"W": np.ones(1)},
                                   epsilon=bad), "gradient_check_n: epsilon"),
     (lambda bad: numerical_gradient(lambda x: 0.0, np.ones(1), h=bad), "numerical_gradient: h"),
+    (lambda bad: numerical_gradient_array(lambda x: x, np.ones(1), np.ones(1), h=bad),
+     "numerical_gradient_array: h"),
+    (lambda bad: eval_numerical_gradient(lambda x: 0.0, np.ones(1), h=bad),
+     "eval_numerical_gradient: h"),
+    (lambda bad: eval_numerical_gradient_array(lambda x: x, np.ones(1), np.ones(1), h=bad),
+     "eval_numerical_gradient_array: h"),
     (lambda bad: check_net(Net.mlp([5, 4, 3]), *data(), sample=bad), "check_net: sample"),
     (lambda bad: check_layer(Affine(5, 3, rng=0), data()[0], sample=bad), "check_layer: sample"),
     (lambda bad: check_loss(SoftmaxLoss(), np.ones((2, 3)), np.array([0, 1]), sample=bad),

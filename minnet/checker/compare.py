@@ -31,6 +31,15 @@ MEANINGS = {
 }
 
 
+def relative_denominator(a: ArrayLike, n: ArrayLike) -> np.ndarray:
+    """Elementwise max(|a|, |n|, 1e-8): what relative_error divides |a - n| by.
+
+    a, n: arrays of one shape, or numbers. An absolute allowance divided by it is the
+    relative error it allows.
+    """
+    return np.maximum(np.maximum(np.abs(a), np.abs(n)), RELATIVE_FLOOR)
+
+
 def relative_error(a: ArrayLike, n: ArrayLike) -> np.ndarray:
     """Elementwise |a - n| / max(|a|, |n|, 1e-8).
 
@@ -38,7 +47,7 @@ def relative_error(a: ArrayLike, n: ArrayLike) -> np.ndarray:
     The 1e-8 floor keeps two near-zero values from looking far apart.
     """
     a, n = np.asarray(a), np.asarray(n)
-    return np.abs(a - n) / np.maximum(np.maximum(np.abs(a), np.abs(n)), RELATIVE_FLOOR)
+    return np.abs(a - n) / relative_denominator(a, n)
 
 
 def difference(grad: ArrayLike, approx: ArrayLike) -> float:

@@ -21,9 +21,16 @@ the total.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .compare import relative_error
+
+if TYPE_CHECKING:  # for the hints only: nothing more is imported when it runs
+    from collections.abc import Iterable
+
+    from .report import CheckRow
 
 PATTERNS = ("scale", "sign", "zero", "transpose", "sparse", "reg-missing", "reg-extra", "kink",
             "other")
@@ -119,7 +126,7 @@ def _transposed(values, row):
     return np.array([full[j, i] for i, j in row.indices])
 
 
-def summary(rows: list) -> str:
+def summary(rows: Iterable[CheckRow]) -> str:
     """The diagnoses of failing rows in one sentence, rows with the same words merged:
     "W1, b1: sign: the gradient has the wrong sign everywhere ..."."""
     grouped = {}

@@ -57,7 +57,7 @@ def check_method(method: str) -> None:
                          f"got {method!r}")
 
 
-def check_step(h: float | None, method: str, x: np.ndarray, owner: str = "numerical_gradient",
+def check_step(h: float | None, method: str, x: np.ndarray, owner: str,
                name: str = "h") -> float | None:
     """h as a float (None stays None: each coordinate gets its default step).
 
@@ -103,11 +103,12 @@ def as_number(value: object, where: str, complex_expected: bool = False) -> floa
     return number
 
 
-def derivative(f: Callable[[], float], x: np.ndarray, index: tuple, h: float,
+def derivative(f: Callable[[], float | complex], x: np.ndarray, index: tuple, h: float,
                method: str = "central", f0: float | None = None) -> tuple[float, list]:
     """One partial derivative of f() with respect to x[index].
 
-    f: a function of no arguments that reads x; x is changed in place and always
+    f: a function of no arguments that reads x, returning a float (a complex for
+    method="complex", where x is complex); x is changed in place and always
     restored, even if f raises. f0: f at the unperturbed x, if already known.
     returns (estimate, values): the estimate and the values of f it used.
     """
@@ -131,11 +132,11 @@ def derivative(f: Callable[[], float], x: np.ndarray, index: tuple, h: float,
         x[index] = old
 
 
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
+def numerical_gradient(f: Callable[[np.ndarray], float | complex], x: np.ndarray,
                        h: float | None = None, method: str = "central") -> np.ndarray:
     """The gradient of the scalar function f at x, one coordinate at a time.
 
-    f: called as f(x), returns a float
+    f: called as f(x), returns a float (a complex for method="complex")
     x: float64 array of any shape, perturbed in place and always restored
     h: the step; default: RELATIVE_STEPS[method] * max(1, |x_i|) per coordinate
     method: "central" (default), "forward", "backward", "fivepoint" or "complex"
@@ -144,14 +145,19 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
 
     Example: numerical_gradient(lambda x: np.sum(x**2), np.array([1.0, -2.0])) ~ [2, -4]
     """
+    return _gradient(f, x, h, method, "numerical_gradient")
+
+
+def _gradient(f, x, h, method, owner):
+    """numerical_gradient's work; owner: the function the user called, named by its errors."""
     check_method(method)
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise ValueError(
-            "numerical_gradient: x must be a float64 numpy array, because it is perturbed in "
+            f"{owner}: x must be a float64 numpy array, because it is perturbed in "
             f"place; got {type(x).__name__}"
             + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else "")
             + ": pass np.asarray(x, dtype=np.float64)")
-    h = check_step(h, method, x)
+    h = check_step(h, method, x, owner)
     target = x.astype(np.complex128) if method == "complex" else x
     f0 = as_number(f(target), "f") if method in ("forward", "backward") else None
     grad = np.zeros(x.shape)
@@ -168,8 +174,13 @@ def numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarra
     x: float64 array (perturbed in place, restored); dout: shaped like f(x)
     returns: array shaped like x (what backward(dout) should return for x)
     """
+    return _gradient_of_sum(f, x, dout, h, "numerical_gradient_array")
+
+
+def _gradient_of_sum(f, x, dout, h, owner):
+    """numerical_gradient_array's work; owner: the function the user called."""
     dout = np.asarray(dout)
-    return numerical_gradient(lambda x_: np.sum(_same_shape(f(x_), dout) * dout), x, h=h)
+    return _gradient(lambda x_: np.sum(_same_shape(f(x_), dout) * dout), x, h, "central", owner)
 
 
 def _same_shape(out, dout):
@@ -186,7 +197,7 @@ def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
     x: float64 array, perturbed in place and restored; returns an array like x.
     verbose prints every coordinate and its derivative.
     """
-    grad = numerical_gradient(f, x, h=h)
+    grad = _gradient(f, x, h, "central", "eval_numerical_gradient")
     if verbose:
         for index in np.ndindex(x.shape):
             print(index, grad[index])
@@ -196,7 +207,7 @@ def eval_numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray,
 def eval_numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
                                   df: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """The course-assignment name: the gradient of sum(f(x) * df) with a fixed step h."""
-    return numerical_gradient_array(f, x, df, h=h)
+    return _gradient_of_sum(f, x, df, h, "eval_numerical_gradient_array")
 
 
 def gradient_check(forward: Callable, backward: Callable, x: float, theta: float,
@@ -213,7 +224,8 @@ def gradient_check(forward: Callable, backward: Callable, x: float, theta: float
     return difference(backward(x, theta), gradapprox)
 
 
-def step_size_sweep(f: Callable[[np.ndarray], float], x: np.ndarray, exact: float,
+def step_size_sweep(f: Callable[[float], float] | Callable[[complex], complex], x: float,
+                    exact: float,
                     steps: np.ndarray | None = None,
                     method: str = "central") -> tuple[np.ndarray, np.ndarray]:
     """The error of a numerical derivative of the scalar function f at the point x, for many steps.

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,8 @@ from ..layers import (LSTM, RNN, Affine, BatchNorm, Conv2D, Dropout, Embedding, 
                       MaxPool2D, ReLU, Sigmoid, Tanh, TimeAffine)
 from ..net import Net
 
+if TYPE_CHECKING:  # only named in a type hint
+    from ..checker import CheckReport
 
 LETTERS = "abcd"  # one per choice of "which mistake is it?"
 ANSWER_FORM = ("LAYER:LETTER, where LAYER is an index in net.layers, 'loss' or 'net' and "
@@ -41,7 +44,7 @@ class Quiz:
     y: np.ndarray
     bug: bugs.Bug
     layer: int | None
-    report: object
+    report: CheckReport
     choices: list[str]
 
     @property
@@ -192,22 +195,12 @@ def quiz_net(name: str, rng: np.random.Generator) -> tuple[Net, np.ndarray, np.n
 
 
 # -- The wrong choices of "which mistake is it?". A class's own catalogued bugs come first;
-#    a class with fewer than three besides the hidden one borrows, in this order, the
-#    bugs of similar classes whose words fit it too (by name), then the mistakes below,
-#    which no catalogued bug makes. A borrowed description must not give itself away by
-#    naming what the class does not have.
-
-SIMILAR_BUGS = {
-    "ReLU": ["affine-dx-sign-flip"],
-    "Sigmoid": ["tanh-no-derivative", "affine-dx-sign-flip"],
-    "Tanh": ["affine-dx-sign-flip"],
-    "RNN": ["time-affine-db-last-step"],
-    "TimeAffine": ["affine-dW-doubled", "affine-db-one-sample", "affine-dW-divided-by-N"],
-    "TemporalSoftmaxLoss": ["softmax-wrong-class", "softmax-missing-1/N"],
-    "Conv2D": ["affine-dW-doubled", "affine-dW-divided-by-N"],
-    "LSTM": ["rnn-no-bptt"],
-    "Embedding": ["affine-dW-doubled"],
-}
+#    a class with fewer than three besides the hidden one then takes, in this order, the
+#    mistakes written for it below (which no catalogued bug makes), then the bugs of
+#    similar classes whose words fit it too (by name). A borrowed description must not
+#    give itself away by naming what the class does not have. A class lists only as many
+#    entries as it can ever show: with the catalogue's bugs, every entry below is offered
+#    for some bug of its class.
 
 OTHER_MISTAKES = {
     "ReLU": ["dx is the mask alone: dout is not multiplied in"],
@@ -240,6 +233,14 @@ OTHER_MISTAKES = {
     "Net": ["the regularization gradient has the wrong sign: -reg * W"],
 }
 
+SIMILAR_BUGS = {
+    "Sigmoid": ["tanh-no-derivative", "affine-dx-sign-flip"],
+    "Tanh": ["affine-dx-sign-flip"],
+    "TimeAffine": ["affine-dW-doubled", "affine-db-one-sample", "affine-dW-divided-by-N"],
+    "TemporalSoftmaxLoss": ["softmax-wrong-class", "softmax-missing-1/N"],
+    "Embedding": ["affine-dW-doubled"],
+}
+
 # For a class added to the catalogue without entries above: mistakes any backward can make.
 ANY_CLASS_MISTAKES = ["the gradient has the wrong sign",
                       "dout is not multiplied in: the chain rule stops at this class",
@@ -250,13 +251,14 @@ ANY_CLASS_MISTAKES = ["the gradient has the wrong sign",
 def choices_for(bug: bugs.Bug, rng: np.random.Generator) -> list[str]:
     """The four choices of "which mistake is it?", in an order drawn from rng: bug's
     description and three other mistakes as plausible for its class as the catalogue
-    allows, all different."""
+    allows (its class's own bugs, then the mistakes written for it, then similar
+    classes' bugs, then ANY_CLASS_MISTAKES), all different."""
     own = [other.description for other in bugs.catalogue()
            if other.target == bug.target and other is not bug]
     similar = [bugs.get(name).description for name in SIMILAR_BUGS.get(bug.target, [])
                if name in bugs.BUGS]
     picked = [bug.description]
-    for pool in (own, similar, OTHER_MISTAKES.get(bug.target, []), ANY_CLASS_MISTAKES):
+    for pool in (own, OTHER_MISTAKES.get(bug.target, []), similar, ANY_CLASS_MISTAKES):
         for k in rng.permutation(len(pool)):
             if len(picked) < len(LETTERS) and pool[k] not in picked:
                 picked.append(pool[k])

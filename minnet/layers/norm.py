@@ -90,6 +90,11 @@ class BatchNorm(Layer):
             mean = _feature_sum(x) / m
             centered = x - mean.reshape(shape)
             var = _feature_sum(centered, centered) / m
+            if not np.all(np.isfinite(var)):  # einsum overflows to inf without numpy's flag
+                raise FloatingPointError(
+                    f"BatchNorm: the batch variance overflowed (largest |x| "
+                    f"{np.max(np.abs(x)):.3g}): the layers before it diverged; during training "
+                    "try a smaller learning rate")
             # Rebinding (not writing in place) leaves any saved copy of the old arrays alone.
             k = self.momentum
             self.running_mean = k * self.running_mean + (1 - k) * mean.real
