@@ -70,8 +70,8 @@ class Layer:
     has_kinks = False
     integer_input = False
     random = False
-    buffers = ()
-    weights = ()
+    buffers: tuple[str, ...] = ()
+    weights: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self.params: dict[str, ndarray] = {}
@@ -108,7 +108,7 @@ class Layer:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"
 
-    def _cached(self, name):
+    def _cached(self, name: str) -> Any:
         """Return what forward remembered, or say clearly that forward must come first."""
         value = getattr(self, name, None)
         if value is None:
@@ -177,7 +177,8 @@ class Loss:
         args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
         return f"{type(self).__name__}({args})"
 
-    def _cached(self, name):
+    def _cached(self, name: str) -> Any:
+        """Return what forward remembered, or say clearly that forward must come first."""
         value = getattr(self, name, None)
         if value is None:
             raise RuntimeError(f"{type(self).__name__}.backward was called before forward: "

@@ -196,13 +196,13 @@ def make_circles(n: int = 200, noise: float = 0.05, factor: float = 0.5,
     factor = real(factor, "factor", "make_circles", low=0, high=1, low_open=True,
                   high_open=True, meaning="the inner radius (the outer one is 1)")
     rng = np.random.default_rng(seed)
-    X, y = [], []
+    rings, ring_labels = [], []
     for label, (size, radius) in enumerate([(n // 2, 1.0), (n - n // 2, factor)]):
         angle = np.linspace(0.0, 2 * np.pi, size, endpoint=False)
-        X.append(radius * np.column_stack([np.cos(angle), np.sin(angle)]))
-        y.append(np.full(size, label))
-    X = np.concatenate(X)
-    return X + noise * rng.standard_normal(X.shape), np.concatenate(y).astype(np.int64)
+        rings.append(radius * np.column_stack([np.cos(angle), np.sin(angle)]))
+        ring_labels.append(np.full(size, label))
+    X = np.concatenate(rings)
+    return X + noise * rng.standard_normal(X.shape), np.concatenate(ring_labels).astype(np.int64)
 
 
 def make_xor(n: int = 200, noise: float = 0.0,
@@ -252,7 +252,7 @@ def train_test_split(X: np.ndarray, y: np.ndarray, test_fraction: float = 0.2,
                          low_open=True, high_open=True,
                          meaning="the share of each class that goes to the test set")
     rng = np.random.default_rng(seed)
-    test = []
+    test: list[int] = []
     for label in np.unique(y):
         members = rng.permutation(np.flatnonzero(y == label))
         test.extend(members[:int(round(test_fraction * len(members)))])

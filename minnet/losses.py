@@ -19,9 +19,10 @@ class SoftmaxLoss(Loss):
     """
 
     def __init__(self) -> None:
-        self.probs = self.y = None
+        self.probs: np.ndarray | None = None
+        self.y: np.ndarray | None = None
 
-    def forward(self, scores: np.ndarray, y: np.ndarray) -> float:
+    def forward(self, scores: np.ndarray, y: np.ndarray) -> float | complex:
         scores = _check_scores(self, scores, ndim=2)
         N, C = scores.shape
         self.y = _class_labels(self, y, N, C)
@@ -79,9 +80,11 @@ class SVMLoss(Loss):
     def __init__(self, delta: float = 1.0) -> None:
         self.delta = real(delta, "delta", "SVMLoss", low=0, low_open=True,
                           meaning="the margin wanted")
-        self.positive = self.y = self.dtype = None
+        self.positive: np.ndarray | None = None
+        self.y: np.ndarray | None = None
+        self.dtype: np.dtype | None = None
 
-    def forward(self, scores: np.ndarray, y: np.ndarray) -> float:
+    def forward(self, scores: np.ndarray, y: np.ndarray) -> float | complex:
         margins, self.y = self._margins(scores, y)
         self.positive = margins.real > 0
         self.dtype = margins.real.dtype  # float32 scores get float32 dscores
@@ -141,9 +144,10 @@ class TemporalSoftmaxLoss(Loss):
     """
 
     def __init__(self) -> None:
-        self.probs = self.y = None
+        self.probs: np.ndarray | None = None
+        self.y: np.ndarray | None = None
 
-    def forward(self, scores: np.ndarray, y: np.ndarray) -> float:
+    def forward(self, scores: np.ndarray, y: np.ndarray) -> float | complex:
         scores = _check_scores(self, scores, ndim=3)
         N, T, C = scores.shape
         y = np.asarray(y)
@@ -165,10 +169,10 @@ class TemporalSoftmaxLoss(Loss):
         return (_logsumexp(scores) - picked).sum(axis=1)
 
     def backward(self) -> np.ndarray:
-        probs = self._cached("probs")
+        probs, y = self._cached("probs"), self._cached("y")
         dscores = probs.copy()
-        np.put_along_axis(dscores, self.y[..., None],
-                          np.take_along_axis(probs, self.y[..., None], axis=-1) - 1, axis=-1)
+        np.put_along_axis(dscores, y[..., None],
+                          np.take_along_axis(probs, y[..., None], axis=-1) - 1, axis=-1)
         return dscores / probs.shape[0]
 
     def predict(self, scores: np.ndarray) -> np.ndarray:
@@ -186,9 +190,10 @@ class SigmoidCrossEntropy(Loss):
     """
 
     def __init__(self) -> None:
-        self.z = self.y = None
+        self.z: np.ndarray | None = None
+        self.y: np.ndarray | None = None
 
-    def forward(self, z: np.ndarray, y: np.ndarray) -> float:
+    def forward(self, z: np.ndarray, y: np.ndarray) -> float | complex:
         self.z, self.y = self._checked(z, y)
         return (_softplus(self.z) - self.y * self.z).mean()
 
@@ -214,8 +219,8 @@ class SigmoidCrossEntropy(Loss):
         return z, y
 
     def backward(self) -> np.ndarray:
-        z = self._cached("z")
-        return (sigmoid(z) - self.y) / z.shape[0]
+        z, y = self._cached("z"), self._cached("y")
+        return (sigmoid(z) - y) / z.shape[0]
 
     def predict(self, z: np.ndarray) -> np.ndarray:
         return (np.real(z) > 0).astype(np.int64).reshape(z.shape[0])
@@ -245,9 +250,9 @@ class MSELoss(Loss):
     regression = True
 
     def __init__(self) -> None:
-        self.diff = None
+        self.diff: np.ndarray | None = None
 
-    def forward(self, scores: np.ndarray, y: np.ndarray) -> float:
+    def forward(self, scores: np.ndarray, y: np.ndarray) -> float | complex:
         self.diff = self._difference(scores, y)
         return (self.diff**2).mean()
 

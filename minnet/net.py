@@ -62,7 +62,8 @@ class Net:
                 layer.params[key] = np.asarray(value, dtype=self.dtype)
             for name in getattr(layer, "buffers", ()):
                 setattr(layer, name, np.asarray(getattr(layer, name), dtype=self.dtype))
-        self.data_loss = self.reg_loss = None
+        self.data_loss: float | complex | None = None
+        self.reg_loss: float | complex | None = None
 
     @classmethod
     def mlp(cls, sizes: Sequence[int], activation: str = "relu",
@@ -91,7 +92,7 @@ class Net:
         if init is None:
             init = "he" if activation == "relu" else "xavier"
         rng = np.random.default_rng(seed)
-        layers = []
+        layers: list[Layer] = []
         for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             layers.append(Affine(fan_in, fan_out, init=init, rng=rng))
             if i < len(sizes) - 2:
@@ -176,7 +177,8 @@ class Net:
             if not np.all(np.isfinite(scores)):  # X is finite (forward checked): the net made them
                 raise FloatingPointError(self._diverged_message("the scores contain NaN or Inf"))
             try:
-                data_loss = self.loss_fn.forward(scores, y)
+                # the Loss contract promises forward an ndarray y, even when given a list
+                data_loss = self.loss_fn.forward(scores, np.asarray(y))
             except ValueError as err:
                 raise ValueError(f"net.loss_fn = {self.loss_fn!r}: {err}") from err
             except FloatingPointError as err:
@@ -377,7 +379,7 @@ def layer_modes(layers: Iterable[Layer], *, training: bool) -> Iterator[None]:
             layer.training = mode
 
 
-def _scalar(value):
+def _scalar(value: float | complex) -> float | complex:
     """A numpy scalar as a Python float (or complex, during a complex-step check)."""
     return complex(value) if isinstance(value, (complex, np.complexfloating)) else float(value)
 

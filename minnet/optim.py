@@ -11,6 +11,8 @@ repr(optimizer) shows its settings: SGD(lr=0.1), Adam(lr=0.001, beta1=0.9, ...).
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .validate import real
@@ -27,7 +29,7 @@ class Optimizer:
         self.lr = real(lr, "lr", type(self).__name__, low=0, low_open=True,
                        fix="the learning rate scales every step (try 0.1 for SGD, "
                            "1e-3 for Adam)")
-        self.state = {}
+        self.state: dict[str, Any] = {}
 
     def config(self) -> dict:
         """The constructor's arguments, as repr shows them: {"lr": 0.1}."""

@@ -15,11 +15,15 @@ import math
 import numbers
 import operator
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:  # for the type hints only: typing has TypeGuard from Python 3.10
+    from typing import TypeGuard
 
-def is_real(value: object) -> bool:
+
+def is_real(value: object) -> TypeGuard[numbers.Real]:
     """True for a real number (int, float, np.float32, np.int64, ...), False for
     anything else, bools included: True is an int to Python, but never a sensible
     learning rate or width."""

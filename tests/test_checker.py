@@ -671,6 +671,19 @@ def test_bad_options_are_rejected(kwargs, message):
         check_net(Net.mlp([5, 4, 3]), *data(), **kwargs)
 
 
+@pytest.mark.parametrize("call, owner", [
+    (lambda: numerical_gradient(np.sum, np.ones(2), method="secant"), "numerical_gradient"),
+    (lambda: step_size_sweep(np.sin, 1.0, np.cos(1.0), method="secant"), "step_size_sweep"),
+    (lambda: check_net(Net.mlp([5, 4, 3]), *data(), method="secant"), "check_net"),
+    (lambda: check_loss(SoftmaxLoss(), np.zeros((2, 3)), np.array([0, 1]), method="secant"),
+     "check_loss"),
+], ids=["numerical_gradient", "step_size_sweep", "check_net", "check_loss"])
+def test_a_bad_method_is_refused_by_name_of_the_function_called(call, owner):
+    with pytest.raises(ValueError, match=rf"^{owner}: method must be one of .*'central'.*"
+                                         r"got 'secant'$"):
+        call()
+
+
 def test_numerical_gradient_rejects_arrays_it_cannot_perturb():
     with pytest.raises(ValueError, match="float64"):
         numerical_gradient(lambda x: 0.0, np.ones(3, dtype=np.float32))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from minnet import (LSTM, RNN, Affine, BatchNorm, Conv2D, Dropout, Embedding, Layer, LayerNorm,
-                    MaxPool2D, MSELoss, Net, ReLU, Sigmoid, SigmoidCrossEntropy, SoftmaxLoss,
+                    Loss, MaxPool2D, MSELoss, Net, ReLU, Sigmoid, SigmoidCrossEntropy, SoftmaxLoss,
                     SVMLoss, Tanh, TemporalSoftmaxLoss, TimeAffine)
 
 from minnet.checker import check_net
@@ -116,6 +116,21 @@ def test_accuracy():
     assert net.accuracy(X, y) == 1.0
     y[:3] = (y[:3] + 1) % 3
     assert net.accuracy(X, y) == 0.5
+
+
+def test_loss_gives_a_contract_loss_its_labels_as_an_array():
+    # Net.loss takes any array-like y, but the Loss contract promises forward an ndarray:
+    # a student's loss may use y.shape. Lists of labels must arrive as an array.
+    class ShapeCheckingLoss(Loss):
+        def forward(self, scores, y):
+            if y.shape != scores.shape[:1]:
+                raise ValueError(f"expected {scores.shape[:1]} labels, got {y.shape}")
+            return float(np.mean((scores[:, 0] - y) ** 2))
+
+    X, y = small_data()
+    net = Net([Affine(4, 1, rng=0)], ShapeCheckingLoss())
+    expected = np.mean((X @ net.params["W1"][:, 0] + net.params["b1"][0] - y) ** 2)
+    assert net.loss(X, y.tolist()) == pytest.approx(expected, rel=1e-12)
 
 
 def test_save_load_round_trip_is_exact(tmp_path):

@@ -80,14 +80,15 @@ def check_net(net: Net, X: np.ndarray, y: np.ndarray, *, method: str = "central"
         analytic, expected, data_grads = _analytic(net, X, y, part)
         if method == "complex":
             targets = _install(net, np.complex128)
-        kinky = [part for part in (*net.layers, net.loss_fn) if _kink_state(part) is not None]
+        parts: list[Layer | Loss] = [*net.layers, net.loss_fn]
+        kinky = [part for part in parts if _kink_state(part) is not None]
 
         def loss():
             total = net.loss(X, y)
             return {"total": total, "data": net.data_loss, "reg": net.reg_loss}[part] * loss_scale
 
         loop = LoopEvaluator(loss, lambda: [layer.kink_state() for layer in kinky])
-        evaluator = loop
+        evaluator: Evaluator = loop
         if stacked and method != "complex" and stackable(net):
             evaluator = StackedLoss(net, X, y, part, loss_scale)
         options = dict(method=method, h=h, seed=seed, expected=expected * loss_scale,
@@ -319,8 +320,8 @@ def preserved(objects: list) -> Iterator[None]:
             for mapping, contents in dicts:
                 mapping.clear()
                 mapping.update(contents)
-            for array, contents in arrays:
-                np.copyto(array, contents)
+            for array, original in arrays:
+                np.copyto(array, original)
             for generator, state in rngs:
                 generator.bit_generator.state = state
         np.random.set_state(global_state)
@@ -329,7 +330,7 @@ def preserved(objects: list) -> Iterator[None]:
 def _check_options(owner, method, h, part, loss_scale, step_name="h"):
     """Check the options every check shares; returns (h, loss_scale) as floats (h may be
     None). owner: the check's name, for the messages; step_name: what it calls h."""
-    check_method(method)
+    check_method(method, owner)
     h = check_step(h, method, np.zeros(1), owner, step_name)
     if part not in PARTS:
         raise ValueError(f"part must be one of {PARTS}, got {part!r}")

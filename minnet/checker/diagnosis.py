@@ -129,7 +129,7 @@ def _transposed(values, row):
 def summary(rows: Iterable[CheckRow]) -> str:
     """The diagnoses of failing rows in one sentence, rows with the same words merged:
     "W1, b1: sign: the gradient has the wrong sign everywhere ..."."""
-    grouped = {}
+    grouped: dict[str, list[str]] = {}
     for row in rows:
         if row.diagnosis:
             pattern, _, rest = row.diagnosis.partition(": ")

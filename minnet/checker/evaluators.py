@@ -7,6 +7,8 @@ perturbations of a Net as one batch; a layer that runs many perturbed forwards i
 call (the grader's proxies) gets one in checks.py. Whichever it is, every call is
 watched: the loss must leave what it reads as it was.
 """
+from __future__ import annotations
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,8 +30,8 @@ class Probes:
     """
     name: str
     x: np.ndarray
-    flat: np.ndarray = None
-    V: np.ndarray = None
+    flat: np.ndarray | None = None
+    V: np.ndarray | None = None
 
     def __len__(self):
         return len(self.flat) if self.flat is not None else len(self.V)

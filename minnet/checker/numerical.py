@@ -17,6 +17,7 @@ h = 1e-20.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -28,7 +29,7 @@ EPS = np.finfo(np.float64).eps
 # Each difference method evaluates f at x + offset * h and combines the values with
 # these weights: derivative = sum(weight * f(x + offset * h)) / h, with a truncation
 # error of order h**order.
-STENCILS = {
+STENCILS: dict[str, dict[str, Any]] = {
     "forward": {"offsets": (1, 0), "weights": (1.0, -1.0), "order": 1},
     "backward": {"offsets": (0, -1), "weights": (1.0, -1.0), "order": 1},
     "central": {"offsets": (1, -1), "weights": (0.5, -0.5), "order": 2},
@@ -50,11 +51,12 @@ def default_step(method: str, x_value: float) -> float:
     return RELATIVE_STEPS[method] * max(1.0, abs(float(np.real(x_value))))
 
 
-def check_method(method: str) -> None:
-    """method must be one of METHODS ("central", "forward", ...): else a ValueError."""
+def check_method(method: str, owner: str) -> None:
+    """method must be one of METHODS ("central", "forward", ...): else a ValueError.
+    owner: the function that takes the method, for the message."""
     if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(repr(m) for m in METHODS)}, "
-                         f"got {method!r}")
+        raise ValueError(f"{owner}: method must be one of "
+                         f"{', '.join(repr(m) for m in METHODS)}, got {method!r}")
 
 
 def check_step(h: float | None, method: str, x: np.ndarray, owner: str,
@@ -119,7 +121,7 @@ def derivative(f: Callable[[], float | complex], x: np.ndarray, index: tuple, h:
             value = as_number(f(), "f", complex_expected=True)
             return value.imag / h, [value]
         stencil = STENCILS[method]
-        values = []
+        values: list[float | complex] = []
         for offset in stencil["offsets"]:
             if offset == 0 and f0 is not None:
                 values.append(f0)
@@ -150,7 +152,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float | complex], x: np.ndarray
 
 def _gradient(f, x, h, method, owner):
     """numerical_gradient's work; owner: the function the user called, named by its errors."""
-    check_method(method)
+    check_method(method, owner)
     if not isinstance(x, np.ndarray) or x.dtype != np.float64:
         raise ValueError(
             f"{owner}: x must be a float64 numpy array, because it is perturbed in "
@@ -239,7 +241,7 @@ def step_size_sweep(f: Callable[[float], float] | Callable[[complex], complex], 
     truncation error rises as h^order on the right, the minimum sits near
     RELATIVE_STEPS[method] (complex step: flat, no rounding side).
     """
-    check_method(method)
+    check_method(method, "step_size_sweep")
     steps = np.logspace(-16, 0, 33) if steps is None else np.asarray(steps, dtype=float)
     point = np.array([x], dtype=np.complex128 if method == "complex" else np.float64)
     errors = np.empty(len(steps))

@@ -59,16 +59,16 @@ class CheckRow:
     along: str = "coordinates"
     reason: str = ""
     tolerance: float = 0.0
-    pattern: str = None
-    factor: float = None
+    pattern: str | None = None
+    factor: float | None = None
     diagnosis: str = ""
     indices: list = field(default_factory=list, repr=False)
-    analytic: np.ndarray = field(default=None, repr=False)
-    numerical: np.ndarray = field(default=None, repr=False)
-    quotients: np.ndarray = field(default=None, repr=False)
+    analytic: np.ndarray | None = field(default=None, repr=False)
+    numerical: np.ndarray | None = field(default=None, repr=False)
+    quotients: np.ndarray | None = field(default=None, repr=False)
     kinked: list = field(default_factory=list, repr=False)
-    allowed: np.ndarray = field(default=None, repr=False)
-    differs: np.ndarray = field(default=None, repr=False)
+    allowed: np.ndarray | None = field(default=None, repr=False)
+    differs: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def passed(self) -> bool:

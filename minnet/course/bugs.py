@@ -52,7 +52,7 @@ class Bug:
     name: str
     description: str
     target: str
-    code: object
+    code: Callable
     pattern: str | None = None
     fits: Callable[[Layer], bool] = _always
     forward: Callable | None = None
@@ -565,6 +565,7 @@ def inject(net: Net, name: str, layer: int | None = None) -> Iterator[Layer | Lo
     The correct backward (and forward) is back when the block ends, however it ends.
     """
     bug = get(name)
+    owner: Layer | Loss | Net
     if bug.target == "Net":
         owner, methods = net, {"reg_gradient": bug.code}
     elif registry.is_loss(bug.target):

@@ -25,13 +25,14 @@ def batch(layer: object, x: object) -> np.ndarray:
 
 def check_dout(layer: object, dout: object, out_shape: tuple) -> None:
     """Backward's dout must be an array of numbers with the shape of forward's out."""
-    if np.shape(dout) != out_shape:
+    dout_array = np.asarray(dout)
+    if dout_array.shape != out_shape:
         raise ValueError(
             f"{type(layer).__name__}.backward: expected dout of shape {out_shape} "
-            f"(the shape forward returned), got {np.shape(dout)}")
-    if np.asarray(dout).dtype.kind not in "biufc":
+            f"(the shape forward returned), got {dout_array.shape}")
+    if dout_array.dtype.kind not in "biufc":
         raise ValueError(f"{type(layer).__name__}.backward: dout must be an array of numbers, "
-                         f"got dtype {np.asarray(dout).dtype}")
+                         f"got dtype {dout_array.dtype}")
 
 
 def check_width(layer: str, name: str, value: object) -> int:
@@ -47,7 +48,7 @@ def init_std(layer: str, init: str | float, fan_in: int, fan_out: int) -> float:
         return np.sqrt(2.0 / fan_in)
     if init == "xavier":
         return np.sqrt(2.0 / (fan_in + fan_out))
-    if is_real(init) and 0 <= init < np.inf:
+    if is_real(init) and 0 <= float(init) < np.inf:
         return float(init)
     raise ValueError(f'{layer}: init must be "he", "xavier" or a float standard deviation '
                      f'>= 0, got {init!r}')

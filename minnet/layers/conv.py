@@ -84,7 +84,8 @@ class Conv2D(Layer):
         std = init_std("Conv2D", init, C * HH * WW, F * HH * WW)
         self.params = {"W": std * np.random.default_rng(rng).standard_normal((F, C, HH, WW)),
                        "b": np.zeros(F)}
-        self.x_shape = self.cols = None
+        self.x_shape: tuple[int, ...] | None = None
+        self.cols: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = _images(self, x, self.in_channels)
@@ -107,7 +108,7 @@ class Conv2D(Layer):
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         cols = self._cached("cols")
-        N, C, H, W = self.x_shape
+        N, C, H, W = self._cached("x_shape")
         F, (HH, WW), s, p = self.out_channels, self.kernel_size, self.stride, self.pad
         Ho, Wo = 1 + (H + 2 * p - HH) // s, 1 + (W + 2 * p - WW) // s
         check_dout(self, dout, (N, F, Ho, Wo))
@@ -150,7 +151,8 @@ class MaxPool2D(Layer):
         super().__init__()
         self.size = check_width("MaxPool2D", "size", size)
         self.stride = self.size if stride is None else check_width("MaxPool2D", "stride", stride)
-        self.x_shape = self.winner = None
+        self.x_shape: tuple[int, ...] | None = None
+        self.winner: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = _images(self, x, None)
@@ -176,11 +178,11 @@ class MaxPool2D(Layer):
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         winner = self._cached("winner")
-        N, C, H, W = self.x_shape
+        N, C, H, W = self._cached("x_shape")
         k, s = self.size, self.stride
         Ho, Wo = winner.shape[3:]
         check_dout(self, dout, (N, C, Ho, Wo))
-        dx = np.zeros(self.x_shape, dtype=dout.dtype)
+        dx = np.zeros((N, C, H, W), dtype=dout.dtype)
         # Entry (p, q) of window (i, j) is pixel (s i + p, s j + q): one strided slice per
         # entry, k * k additions in all (overlapping windows add up at a shared pixel).
         for p in range(k):

@@ -38,7 +38,8 @@ class Affine(Layer):
         rng = np.random.default_rng(rng)
         self.params = {"W": std * rng.standard_normal((self.in_features, self.out_features)),
                        "b": np.zeros(self.out_features)}
-        self.x_shape = self.x = None
+        self.x_shape: tuple[int, ...] | None = None
+        self.x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = batch(self, x)
@@ -72,9 +73,9 @@ class ReLU(Layer):
 
     samplewise = elementwise = has_kinks = True
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self.mask = None
+        self.mask: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = batch(self, x)
@@ -100,9 +101,9 @@ class Sigmoid(Layer):
 
     samplewise = elementwise = True
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self.out = None
+        self.out: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.out = sigmoid(batch(self, x))
@@ -122,9 +123,9 @@ class Tanh(Layer):
 
     samplewise = elementwise = True
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self.out = None
+        self.out: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.out = np.tanh(batch(self, x))
@@ -163,7 +164,7 @@ class Dropout(Layer):
         self.keep_prob = keep_prob
         self.seed = seed
         self.rng = np.random.default_rng(rng)
-        self.mask = None
+        self.mask: np.ndarray | None = None
 
     @property
     def keep_prob(self) -> float:

@@ -71,7 +71,10 @@ class BatchNorm(Layer):
         self.eps = _check_eps("BatchNorm", eps)
         self.params = {"gamma": np.ones(self.features), "beta": np.zeros(self.features)}
         self.running_mean, self.running_var = np.zeros(self.features), np.ones(self.features)
-        self.xhat = self.inv_std = self.axes = self.shape = None
+        self.xhat: np.ndarray | None = None
+        self.inv_std: np.ndarray | None = None
+        self.axes: tuple[int, ...] | None = None
+        self.shape: tuple[int, ...] | None = None
 
     @property
     def samplewise(self) -> bool:
@@ -142,7 +145,8 @@ class LayerNorm(Layer):
         self.features = self.in_features = check_width("LayerNorm", "features", features)
         self.eps = _check_eps("LayerNorm", eps)
         self.params = {"gamma": np.ones(self.features), "beta": np.zeros(self.features)}
-        self.xhat = self.inv_std = None
+        self.xhat: np.ndarray | None = None
+        self.inv_std: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = batch(self, x)

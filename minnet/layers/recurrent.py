@@ -36,7 +36,8 @@ class RNN(Layer):
         self.params = {"Wx": init_std("RNN", init, D, H) * rng.standard_normal((D, H)),
                        "Wh": init_std("RNN", init, H, H) * rng.standard_normal((H, H)),
                        "b": np.zeros(H)}
-        self.x = self.h = None
+        self.x: np.ndarray | None = None
+        self.h: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = batch(self, x)
@@ -92,7 +93,7 @@ class TimeAffine(Layer):
         self.params = {"W": std * np.random.default_rng(rng).standard_normal(
                            (self.in_features, self.out_features)),
                        "b": np.zeros(self.out_features)}
-        self.x = None
+        self.x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = batch(self, x)
@@ -145,7 +146,8 @@ class LSTM(Layer):
         self.params = {"Wx": init_std("LSTM", init, D, H) * rng.standard_normal((D, 4 * H)),
                        "Wh": init_std("LSTM", init, H, H) * rng.standard_normal((H, 4 * H)),
                        "b": np.zeros(4 * H)}
-        self.x = self.cache = None
+        self.x: np.ndarray | None = None
+        self.cache: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = batch(self, x)
@@ -171,7 +173,7 @@ class LSTM(Layer):
 
     def backward(self, dout: np.ndarray) -> np.ndarray | None:
         x = self._cached("x")
-        gates, c, h = self.cache
+        gates, c, h = self._cached("cache")
         check_dout(self, dout, h.shape)
         N, T, H = h.shape
         Wx, Wh = self.params["Wx"], self.params["Wh"]
@@ -221,7 +223,7 @@ class Embedding(Layer):
         self.dim = self.out_features = check_width("Embedding", "dim", dim)
         rng = np.random.default_rng(rng)
         self.params = {"W": rng.standard_normal((self.vocab_size, self.dim))}
-        self.x = None
+        self.x: np.ndarray | None = None
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)

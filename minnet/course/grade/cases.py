@@ -16,23 +16,25 @@ from collections.abc import Callable
 import numpy as np
 
 from ...checker import check_layer, check_loss, check_net
+from ...checker.report import CheckRow
+from ...contract import Layer
 from ...net import Net
 from .result import Judged, TestResult, changed
-from .table import ENTRIES, Entry, LayerCase, labels_for
+from .table import ENTRIES, Entry, LayerCase, LossCase, NetCase, labels_for
 
 FORWARD_RTOL = 1e-10   # forward must match minnet's reference this closely, relatively
 PARAM_SCALE = 0.5      # parameters are drawn as PARAM_SCALE * N(0, 1), biases included
 
 
-def describe(entry: Entry, case: object) -> str:
+def describe(entry: Entry, case: LayerCase | LossCase | NetCase) -> str:
     """A test's name, as the report shows it."""
-    if hasattr(case, "x_shape"):
+    if isinstance(case, LayerCase):
         args = ", ".join([repr(a) for a in case.args] +
                          [f"{k}={v!r}" for k, v in case.kwargs.items()])
         mode = "" if case.training else " in eval mode"
         note = f", {case.note}" if case.note else ""
         return f"{entry.name}({args}){mode} on x of shape {case.x_shape}{note}"
-    if hasattr(case, "scores_shape"):
+    if isinstance(case, LossCase):
         args = f"({', '.join(repr(a) for a in case.args)})" if case.args else ""
         return f"{entry.name}{args} on scores of shape {case.scores_shape}"
     names = [name for name, _, _ in case.layers] + [case.loss]
@@ -57,9 +59,10 @@ class Twin:
     def __init__(self, entry: Entry, args: tuple, kwargs: dict) -> None:
         self.entry, self.args, self.kwargs = entry, args, kwargs
         self.reference = entry.reference(*args, **kwargs)
-        self.masks = {}  # a random class's kept units, by seed and input shape
+        # a random class's kept units, by seed and input shape
+        self.masks: dict[tuple, np.ndarray] = {}
 
-    def layer(self, proxy: object, x: np.ndarray, out: object,
+    def layer(self, proxy: Layer, x: np.ndarray, out: object,
               params: dict | None = None) -> object:
         """Raise Judged unless out is what the class gives for x (with params, default
         the proxy's own); returns minnet's kink state for x."""
@@ -122,7 +125,7 @@ def layer_case(entry: Entry, case: LayerCase, make: Callable, rng: np.random.Gen
         setattr(layer, name, value.copy())
         setattr(reference, name, value.copy())
     x = (case.inputs or entry.inputs)(rng, case.x_shape, case.args)
-    problems = []
+    problems: list[tuple[str, str]] = []
     out = _output(layer.forward, x, f"{entry.name}.forward", problems)
     if not isinstance(out, np.ndarray):
         _add(problems, forward_mismatch(f"{entry.name}.forward(x)", out, x))
@@ -140,13 +143,13 @@ def layer_case(entry: Entry, case: LayerCase, make: Callable, rng: np.random.Gen
     return _result(problems, report)
 
 
-def loss_case(entry: Entry, case: object, make: Callable, rng: np.random.Generator,
+def loss_case(entry: Entry, case: LossCase, make: Callable, rng: np.random.Generator,
               seed: int) -> TestResult:
     """forward(scores, y) against the reference (the batch mean), then check_loss."""
     loss = make(*case.args)
     scores = 2 * entry.inputs(rng, case.scores_shape)
     y = entry.targets(rng, case.scores_shape)
-    problems = []
+    problems: list[tuple[str, str]] = []
     given_scores, given_y = scores.copy(), y.copy()
     value = loss.forward(given_scores, given_y)
     _unchanged(problems, f"{entry.name}.forward", "scores", scores, given_scores)
@@ -158,7 +161,7 @@ def loss_case(entry: Entry, case: object, make: Callable, rng: np.random.Generat
     return _result(problems, report)
 
 
-def net_case(entry: Entry, case: object, make: Callable, rng: np.random.Generator,
+def net_case(entry: Entry, case: NetCase, make: Callable, rng: np.random.Generator,
              seed: int) -> TestResult:
     """The class inside a small Net of minnet's classes: its input left alone, the loss
     against the all-minnet twin of the net, then check_net on every parameter."""
@@ -176,7 +179,7 @@ def net_case(entry: Entry, case: object, make: Callable, rng: np.random.Generato
     X = rng.integers(0, case.vocab, case.X_shape, dtype=np.int64) if case.vocab else \
         rng.standard_normal(case.X_shape)  # int64: what the grader's channel carries
     y = labels_for(case.labels, rng, twin.forward(X).shape)  # labels for the scores' shape
-    problems = []
+    problems: list[tuple[str, str]] = []
     # Layer by layer first: what does the class do with what reaches it in the net?
     out = net._input(X)  # token ids stay integers for an Embedding, anything else float64
     for (name, args, kwargs), layer in zip(case.layers, layers):
@@ -235,7 +238,7 @@ def forward_mismatch(what: str, out: object, expected: np.ndarray) -> str | None
             f"{expected[i]:.6g} (off by {error[i] / scale:.1e} of the output's largest value)")
 
 
-def loss_mismatch(what: str, value: object, expected: float, N: int) -> str | None:
+def loss_mismatch(what: str, value: object, expected: float, N: int | None) -> str | None:
     """What is wrong with a loss value, in words, or None (the sum instead of the mean
     of a batch of N, when it is that)."""
     value = np.asarray(value)
@@ -336,7 +339,7 @@ def _result(problems, report=None):
     return TestResult("", False, problems[0][0], "; ".join(m for _, m in problems), worst)
 
 
-def explain(row: object) -> str:
+def explain(row: CheckRow) -> str:
     """A failing row in words: the checker's diagnosis and its worst probe."""
     tensor = "d" + row.name if row.name != "scores" else "dscores"
     index, a, n = row.worst[0]

@@ -32,7 +32,7 @@ class Submission:
     module: str
     student: str
     notes: list = field(default_factory=list)
-    cells: list = None
+    cells: list | None = None
 
     def locate(self, text: str) -> str:
         """Rewrite "<file> line N" in text as the notebook cell and line it came from."""
@@ -57,7 +57,7 @@ def read_submission(path: str | os.PathLike, file: str | None = None) -> Submiss
     nothing to grade.
     """
     path = os.path.abspath(os.fspath(path))
-    notes = []
+    notes: list[str] = []
     if os.path.islink(path):
         raise ValueError(f"{path} is a symbolic link: submissions hold plain files only")
     if os.path.isdir(path):

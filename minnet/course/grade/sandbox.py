@@ -389,7 +389,7 @@ class _Remote:
     otherwise the call raises Judged, and the test fails there.
     """
 
-    buffers = ()  # the reference class's, set by Session.new
+    buffers: tuple[str, ...] = ()  # the reference class's, set by Session.new
 
     def __init__(self, session, reply, attrs, twin):
         self._session, self._twin, self._attrs = session, twin, tuple(attrs)

@@ -16,6 +16,7 @@ tutorials/assignments asks for; `minnet grade --assignment NAME` grades it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -34,7 +35,7 @@ class LayerCase:
     x_shape: tuple
     kwargs: dict = field(default_factory=dict)
     training: bool = True
-    inputs: object = None
+    inputs: Callable | None = None
     note: str = ""
 
 
@@ -93,16 +94,16 @@ class Entry:
     """
     name: str
     reference: type
-    cases: object
+    cases: Callable
     nets: tuple = ()
     loss: bool = False
-    inputs: object = None
-    targets: object = None
+    inputs: Callable | None = None
+    targets: Callable | None = None
     attributes: tuple = ()
-    forward: str = "reference"
+    forward: str | Callable = "reference"
     properties: tuple = ()
-    samplewise: bool = None
-    buffers: object = None
+    samplewise: bool | None = None
+    buffers: Callable | None = None
 
     def __post_init__(self):
         if self.samplewise is None:
