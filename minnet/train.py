@@ -121,19 +121,16 @@ class History:
 
     def _repr_html_(self) -> str:
         """A table with a row per epoch: mean loss, val loss, train and val metric, time."""
-        header = ["epoch", "loss (mean)"] + (["val loss"] if self.val_loss else []) + \
-            [f"train {self.metric}"] + ([f"val {self.metric}"] if self.val_acc else []) + \
-            ["seconds"]
-        rows = []
-        for k in range(self.epochs):
-            cells = [str(k + 1), f"{self.epoch_loss[k]:.4f}"]
-            if self.val_loss:
-                cells.append(f"{self.val_loss[k]:.4f}")
-            cells.append(f"{self.train_acc[k]:.4f}")
-            if self.val_acc:
-                cells.append(f"{self.val_acc[k]:.4f}")
-            cells.append(f"{self.seconds[k]:.2f}")
-            rows.append(cells)
+        columns = [("loss (mean)", self.epoch_loss, ".4f")]
+        if self.val_loss:
+            columns.append(("val loss", self.val_loss, ".4f"))
+        columns.append((f"train {self.metric}", self.train_acc, ".4f"))
+        if self.val_acc:
+            columns.append((f"val {self.metric}", self.val_acc, ".4f"))
+        columns.append(("seconds", self.seconds, ".2f"))
+        header = ["epoch"] + [name for name, _, _ in columns]
+        rows = [[str(k + 1)] + [format(values[k], spec) for _, values, spec in columns]
+                for k in range(self.epochs)]
         return _html_table(header, rows, caption=repr(self))
 
 
