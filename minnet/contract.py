@@ -12,7 +12,37 @@ if TYPE_CHECKING:  # for the type hints only: this module imports nothing when i
     from numpy import ndarray
 
 
-class Layer:
+class _Part:
+    """What layers and losses share: the kink state the checker asks for, the config that
+    Net.save writes (and the repr built from it), and the check that forward came before
+    backward."""
+
+    forward_call = "forward"  # how _cached's error shows the call that must come first
+
+    def kink_state(self) -> Any:
+        """Which side of each kink the last forward's input fell on (an array that changes
+        exactly when a step crosses a kink), or None without kinks (ReLU's: x > 0;
+        SVMLoss's: which margins are positive)."""
+        return None
+
+    def config(self) -> dict:
+        """The constructor arguments that rebuild this layer or loss (used by Net.save)."""
+        return {}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+    def _cached(self, name: str) -> Any:
+        """Return what forward remembered, or say clearly that forward must come first."""
+        value = getattr(self, name, None)
+        if value is None:
+            raise RuntimeError(f"{type(self).__name__}.backward was called before forward: "
+                               f"call {self.forward_call} first, then backward")
+        return value
+
+
+class Layer(_Part):
     """The layer contract, shared by every layer in minnet.
 
     - Data is row-major: a batch has shape (N, ...), one sample per row (N, D) or per
@@ -65,6 +95,7 @@ class Layer:
     imaginary part.
     """
 
+    forward_call = "forward(x)"
     samplewise = False
     elementwise = False
     has_kinks = False
@@ -95,30 +126,9 @@ class Layer:
         """
         raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
 
-    def kink_state(self) -> Any:
-        """Which side of each kink the last forward's input fell on (an array that changes
-        exactly when a step crosses a kink), or None for a layer without kinks."""
-        return None
-
-    def config(self) -> dict:
-        """The constructor arguments that rebuild this layer (used by Net.save)."""
-        return {}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
-        return f"{type(self).__name__}({args})"
-
-    def _cached(self, name: str) -> Any:
-        """Return what forward remembered, or say clearly that forward must come first."""
-        value = getattr(self, name, None)
-        if value is None:
-            raise RuntimeError(
-                f"{type(self).__name__}.backward was called before forward: "
-                "call forward(x) first, then backward(dout)")
-        return value
 
 
-class Loss:
+class Loss(_Part):
     """The loss contract, shared by every loss in minnet.
 
     - `forward(scores, y) -> loss`: the loss averaged over the batch, a float
@@ -140,6 +150,7 @@ class Loss:
       that fit reports R² instead of accuracy.
     """
 
+    forward_call = "forward(scores, y)"
     has_kinks = False
     regression = False
 
@@ -163,24 +174,3 @@ class Loss:
         """None when scores of `width` values per sample suit this loss, else what the
         loss needs, in words ("needs at least 2, one per class; ...")."""
         return None
-
-    def kink_state(self) -> Any:
-        """As Layer.kink_state: for a loss with kinks (SVMLoss), which side of each kink
-        the last forward's scores fell on; None otherwise."""
-        return None
-
-    def config(self) -> dict:
-        """The constructor arguments that rebuild this loss (used by Net.save)."""
-        return {}
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
-        return f"{type(self).__name__}({args})"
-
-    def _cached(self, name: str) -> Any:
-        """Return what forward remembered, or say clearly that forward must come first."""
-        value = getattr(self, name, None)
-        if value is None:
-            raise RuntimeError(f"{type(self).__name__}.backward was called before forward: "
-                               "call forward(scores, y) first")
-        return value
