@@ -18,6 +18,7 @@ class _Part:
     backward."""
 
     forward_call = "forward"  # how _cached's error shows the call that must come first
+    has_kinks = False         # whether the derivative jumps somewhere (see kink_state)
 
     def kink_state(self) -> Any:
         """Which side of each kink the last forward's input fell on (an array that changes
@@ -69,9 +70,9 @@ class Layer(_Part):
       (ReLU at 0), which side of each kink the last forward's input fell on;
       None for smooth layers. The gradient checker compares it between the
       evaluations at x + h and x - h to spot when a step crossed a kink.
-    - `in_features`, `out_features` (optional): the width of the input's and the
-      output's feature axis, when the layer fixes them; a Net compares neighbours'
-      widths when it is built.
+    - `in_features`, `out_features` (optional): the size of the last axis of x and of
+      out, when the layer fixes it, the other axes passing through (RNN: (N, T, D) ->
+      (N, T, H)); a Net compares neighbours' widths when it is built.
 
     Capabilities, read by the checker, Net and the grader. They are class attributes,
     False here, the safe answer for a layer nobody has described; a layer sets the
@@ -85,9 +86,13 @@ class Layer(_Part):
       last input fell (ReLU at 0; MaxPool2D where the maximum changes hands).
     - `integer_input`: x holds integer indices, not values to differentiate
       (Embedding): a Net passes X to it unchanged and backward returns None.
-    - `random`: forward draws random numbers (Dropout). A check fixes its `seed`, so
-      every forward draws the same mask; a random layer that is samplewise must
-      compute out = x * mask, so the fast check can reuse one mask for every copy.
+    - `flattens`: x: (N, ...) is flattened per sample, so in_features counts all of a
+      sample's values, and out is (N, out_features) (Affine).
+    - `random`: forward draws random numbers (Dropout). Such a layer keeps its seed in
+      `self.seed` (None: a fresh draw each time) and its last draw in `self.mask`. A
+      check sets `seed`, so every forward draws the same mask; a random layer that is
+      samplewise must compute out = x * mask, so the fast check can reuse one mask for
+      every copy.
 
     Every layer also works on complex arrays, so that the complex-step method
     can differentiate a whole Net: decisions (like ReLU's x > 0) look at the real
@@ -98,8 +103,8 @@ class Layer(_Part):
     forward_call = "forward(x)"
     samplewise = False
     elementwise = False
-    has_kinks = False
     integer_input = False
+    flattens = False
     random = False
     buffers: tuple[str, ...] = ()
     weights: tuple[str, ...] = ()
@@ -127,7 +132,6 @@ class Layer(_Part):
         raise NotImplementedError(f"{type(self).__name__}.backward is not implemented")
 
 
-
 class Loss(_Part):
     """The loss contract, shared by every loss in minnet.
 
@@ -151,7 +155,6 @@ class Loss(_Part):
     """
 
     forward_call = "forward(scores, y)"
-    has_kinks = False
     regression = False
 
     def forward(self, scores: ndarray, y: ndarray) -> float | complex:

@@ -53,10 +53,11 @@ class SoftmaxLoss(Loss):
         return np.argmax(np.real(scores), axis=1)
 
     def width_problem(self, width: int) -> str | None:
-        return _classes_problem(self, width)
+        return _classes_problem(width)
 
 
-def _classes_problem(loss, width):
+def _classes_problem(width):
+    """What a classification loss needs of its scores' width: None, or the problem in words."""
     if width < 2:
         return "needs at least 2, one per class; use SigmoidCrossEntropy for one output"
     return None
@@ -119,7 +120,7 @@ class SVMLoss(Loss):
         return self.positive
 
     def width_problem(self, width: int) -> str | None:
-        return _classes_problem(self, width)
+        return _classes_problem(width)
 
     def config(self) -> dict:
         return {"delta": self.delta}

@@ -55,13 +55,17 @@ class Net:
         if self.dtype not in (np.float32, np.float64):
             raise ValueError(f"Net: dtype must be float64 or float32, got {self.dtype}")
         _check_architecture(self.layers, loss)
+        _check_distinct(self.layers)
         _check_names(self._slots(), self.layers)
+        # Convert everything before changing anything: a refused Net leaves the layers as
+        # they were.
+        converted = [_converted(i, layer, self.dtype) for i, layer in enumerate(self.layers)]
+        for layer, (params, buffers) in zip(self.layers, converted):
+            layer.params.update(params)
+            for name, value in buffers.items():
+                setattr(layer, name, value)
+            layer.needs_dx = True  # it may have been first in an earlier Net
         self.layers[0].needs_dx = False  # the input's gradient is of no use to anyone
-        for layer in self.layers:
-            for key, value in layer.params.items():
-                layer.params[key] = np.asarray(value, dtype=self.dtype)
-            for name in getattr(layer, "buffers", ()):
-                setattr(layer, name, np.asarray(getattr(layer, name), dtype=self.dtype))
         self.data_loss: float | complex | None = None
         self.reg_loss: float | complex | None = None
 
@@ -143,7 +147,8 @@ class Net:
     # -- forward and backward ---------------------------------------------------
 
     def forward(self, X: ArrayLike) -> np.ndarray:
-        """X: (N, D) -> scores: (N, C), through every layer in order."""
+        """X: (N, ...), what the first layer takes -> scores: what the last layer gives,
+        (N, C), or (N, T, C) for sequences; through every layer in order."""
         out = self._input(X)
         for i, layer in enumerate(self.layers):
             try:
@@ -155,7 +160,7 @@ class Net:
         return out
 
     def loss(self, X: ArrayLike, y: ArrayLike) -> float | complex:
-        """X: (N, D), y: (N,) -> the total loss, data loss + 0.5 * reg * sum(W**2).
+        """X: (N, ...), y: (N,) (or (N, T)) -> the total loss, data loss + 0.5 * reg * sum(W**2).
 
         Afterwards net.data_loss and net.reg_loss hold the two parts. (The loss is
         complex during a complex-step gradient check, whose parameters are complex.)
@@ -229,11 +234,13 @@ class Net:
 
     def loss_and_grads(self, X: ArrayLike,
                        y: ArrayLike) -> tuple[float | complex, dict[str, np.ndarray]]:
-        """X: (N, D), y: (N,) -> (loss, grads): net.loss(X, y), then net.backward()."""
+        """X: (N, ...), y: (N,) (or (N, T)) -> (loss, grads): net.loss(X, y), then
+        net.backward()."""
         return self.loss(X, y), self.backward()
 
     def predict(self, X: ArrayLike) -> np.ndarray:
-        """X: (N, D) -> predictions (N,): class labels, or values for MSELoss.
+        """X: (N, ...) -> predictions: class labels (N,) (or (N, T) for sequences), or the
+        scores themselves for MSELoss.
 
         Runs in eval mode (no dropout, BatchNorm's running statistics) and then restores
         each layer's mode. When every layer then treats each sample on its own (minnet's
@@ -251,7 +258,7 @@ class Net:
         return self.loss_fn.predict(scores)
 
     def accuracy(self, X: ArrayLike, y: ArrayLike) -> float:
-        """Fraction of the N samples of X: (N, D) whose predicted label equals y: (N,)."""
+        """Fraction of the predictions for X: (N, ...) that equal the labels y: (N,) (or (N, T))."""
         y = np.asarray(y)
         predictions = self.predict(X)
         if y.shape != predictions.shape:
@@ -392,6 +399,34 @@ def _check_reg(reg):
                 fix="reg is the L2 regularization strength, and 0 turns it off")
 
 
+def _check_distinct(layers):
+    """A layer keeps its last forward's input for backward, so one object in two places
+    would hand the first place's input to the second's backward."""
+    for j, layer in enumerate(layers):
+        i = next(k for k, each in enumerate(layers) if each is layer)
+        if i != j:
+            raise ValueError(f"Net: layers[{i}] and layers[{j}] are the same object, "
+                             f"{layer!r}; give each place a layer of its own (build another "
+                             f"{type(layer).__name__}, or copy.deepcopy it to share its values "
+                             "at the start)")
+
+
+def _converted(i, layer, dtype):
+    """New dicts (params, buffers) holding layer's parameters and buffers as arrays of dtype;
+    a value that is not numbers is refused, naming it."""
+    def convert(value, what):
+        try:
+            return np.asarray(value, dtype=dtype)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"Net: layers[{i}] = {layer!r} {what} is not an array of numbers "
+                             f"({err}); set it to a numeric array") from err
+
+    params = {key: convert(value, f"params[{key!r}]") for key, value in layer.params.items()}
+    buffers = {name: convert(getattr(layer, name), name)
+               for name in getattr(layer, "buffers", ())}
+    return params, buffers
+
+
 def _check_names(slots, layers):
     """Every parameter needs a name of its own in net.params: W1 of a layer whose key is
     "W1" would otherwise be W11, like the W of the eleventh parametric layer."""
@@ -426,19 +461,24 @@ def _check_architecture(layers, loss):
         if getattr(layer, "integer_input", False):
             raise ValueError(f"Net: layers[{i}] = {layer!r} takes integer ids, which only the "
                              "data can give: put it first")
-    # Follow the feature width from layer to layer: a layer with out_features sets it, an
-    # elementwise layer keeps it, a layer with in_features must match it, and any other
-    # layer (a Conv2D, say, whose output width depends on the image) makes it unknown.
-    width, source = None, None
+    # Follow the width, the size of the output's last axis, from layer to layer: a layer
+    # with out_features sets it, an elementwise layer keeps it, and any other layer (a
+    # Conv2D, say, whose output depends on the image size) makes it unknown. `whole` says
+    # whether the output is (N, width), which a layer that flattens needs for its
+    # in_features to be comparable: after RNN(3, 4) the width is 4, yet Affine(20, 2)
+    # fits sequences of T = 5 steps. The other layers keep the leading axes.
+    width, whole, source = None, False, None
     for i, layer in enumerate(layers):
+        flattens = getattr(layer, "flattens", False)
         expected = getattr(layer, "in_features", None)
-        if width is not None and expected is not None and expected != width:
+        if (width is not None and expected is not None and (whole or not flattens)
+                and expected != width):
             raise ValueError(f"Net: layers[{i}] = {layer!r} expects {expected} features, "
                              f"but {source} outputs {width}")
         if getattr(layer, "out_features", None) is not None:
-            width, source = layer.out_features, f"layers[{i}] = {layer!r}"
+            width, whole, source = layer.out_features, flattens or whole, f"layers[{i}] = {layer!r}"
         elif not getattr(layer, "elementwise", False):
-            width = None
+            width, whole = None, False
     problem = None if width is None else getattr(loss, "width_problem", lambda w: None)(width)
     if problem:
         raise ValueError(f"Net: {source} outputs {width} score{'s' * (width != 1)} per sample, but "

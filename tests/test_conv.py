@@ -1,4 +1,6 @@
 """Conv2D and MaxPool2D against naive loops written here, one output pixel at a time."""
+import re
+
 import numpy as np
 import pytest
 
@@ -190,3 +192,10 @@ def test_image_layers_name_what_is_wrong():
     with pytest.raises(ValueError, match=r"Conv2D.backward: expected dout of shape "
                                          r"\(1, 2, 2, 2\)"):
         layer.backward(np.ones((1, 2, 4, 4)))
+
+
+@pytest.mark.parametrize("kernel", [3.0, None, (1, 2, 3), "ab", [3]])
+def test_a_kernel_size_that_is_no_int_or_pair_is_refused_by_name(kernel):
+    with pytest.raises(ValueError, match=r"^Conv2D: kernel_size must be an int or a pair of "
+                                         rf"ints, got {re.escape(repr(kernel))}$"):
+        Conv2D(1, 1, kernel)

@@ -7,6 +7,7 @@ the grading children.
 import ast
 import csv
 import json
+import re
 import runpy
 import subprocess
 import sys
@@ -29,13 +30,25 @@ FAST = grade.Limits(time_limit=5.0, import_time_limit=5.0, memory_mb=1024)
 completed = runpy.run_path(str(HERE / "submissions" / "backward_solutions.py"))["completed"]
 
 
+# The largest relative error a gradient check of minnet's own class may show.
+REFERENCE_ERROR = 1e-5  # every class but two stays at or below 7e-6
+# LayerNorm(2) measures 4.8e-5 on dx: two values normalize to +1 and -1 whatever they are
+# (up to eps), so the output barely moves with x, dx is hundreds of times smaller than
+# dgamma, and the rounding in a numerical derivative of so flat a function weighs more.
+LAYERNORM_ERROR = 1e-4
+# LSTM(3, 5) over 3 steps measures 1.02e-5 on Wh, which acts at every step through the gates.
+LSTM_ERROR = 2e-5
+ALLOWED_ERROR = {"LayerNorm": LAYERNORM_ERROR, "LSTM": LSTM_ERROR}
+
+
 def test_minnets_own_classes_get_full_marks():
     result = grade.grade_classes(REFERENCE)  # defines every class: every one is graded
     assert sorted(c.name for c in result.classes) == sorted(grade.ENTRIES)
     assert [c.name for c in result.classes][:len(grade.CORE)] == list(grade.CORE)
     assert result.passed and result.score == result.max_score == len(grade.ENTRIES)
     for c in result.classes:
-        assert len(c.tests) >= 6 and c.max_rel_error < 1e-4 and not c.hint
+        assert len(c.tests) >= 6 and not c.hint
+        assert c.max_rel_error < ALLOWED_ERROR.get(c.name, REFERENCE_ERROR), c.name
 
 
 def test_every_class_is_tested_on_the_shapes_students_get_wrong():
@@ -59,19 +72,45 @@ def _assignment_of(name):
                               if name in a.classes + a.optional for n in a.classes + a.optional))
 
 
-@pytest.mark.parametrize("name", [bug.name for bug in bugs.catalogue() if bug.target != "Net"])
+LAYER_BUGS = [bug for bug in bugs.catalogue() if bug.target != "Net"]
+# the first bug of each class is graded with every class; the rest with their assignment's
+# (every class for every bug would add about 40 s)
+EVERY_CLASS = {next(b.name for b in LAYER_BUGS if b.target == target)
+               for target in {bug.target for bug in LAYER_BUGS}}
+
+
+def _strided(test):
+    """Whether a Conv2D test's name gives it a stride above 1."""
+    stride = re.search(r"stride=(\d+)", test)
+    return stride is not None and int(stride.group(1)) > 1
+
+
+# Two bugs show only in some tests, and fail about half: exactly those tests.
+ONLY_SOME_FAIL = {
+    "conv-dW-ignores-stride": _strided,
+    # ties: the tests with exact ties, and the nets, where ReLU's zeros reach the pool
+    "maxpool-every-tie": lambda test: "with exact ties" in test or "inside a Net" in test,
+}
+
+
+@pytest.mark.parametrize("name", [bug.name for bug in LAYER_BUGS])
 def test_each_catalogued_bug_fails_exactly_its_class(name):
-    """Every bug of the catalogue, as it grows: the classes of its assignment graded."""
+    """Every bug of the catalogue, as it grows, fails its class and no other."""
     bug = bugs.get(name)
-    result = grade.grade_classes({**REFERENCE, bug.target: bugs.buggy_class(name)},
-                                 _assignment_of(bug.target))
+    names = list(grade.ENTRIES) if name in EVERY_CLASS else _assignment_of(bug.target)
+    result = grade.grade_classes({**REFERENCE, bug.target: bugs.buggy_class(name)}, names)
+    assert [c.name for c in result.classes] == names
     failed = [c for c in result.classes if not c.passed]
     assert [c.name for c in failed] == [bug.target]
-    # Caught by more than one test. How many depends on the bug: one that shows only
-    # at ties (maxpool-every-tie) or with a stride (conv-dW-ignores-stride) fails only
-    # the tests that have them, about half; most fail nearly all.
     tests = failed[0].tests
-    assert sum(not t.passed for t in tests) >= 2 and failed[0].hint
+    assert failed[0].hint
+    if name in ONLY_SOME_FAIL:
+        fails = ONLY_SOME_FAIL[name]
+        assert [t.name for t in tests if not t.passed] == [t.name for t in tests
+                                                           if fails(t.name)]
+        assert 2 <= sum(not t.passed for t in tests) < len(tests)
+    else:
+        assert failed[0].score < 0.5 * failed[0].points
     assert failed[0].score == round(sum(t.passed for t in tests) / len(tests), 4)
     assert {t.problem for t in failed[0].tests if not t.passed} <= {
         "wrong gradient", "raised", "wrong behaviour"}

@@ -447,3 +447,66 @@ def test_predict_goes_through_large_batches_in_chunks_with_the_same_result(monke
     sizes.clear()
     np.testing.assert_array_equal(net.predict(X), whole)
     assert sizes == [70]
+
+
+def test_a_layer_that_flattens_is_compared_only_with_a_whole_sample():
+    rng = np.random.default_rng(0)
+    sequences, tokens = rng.standard_normal((2, 5, 3)), rng.integers(0, 10, (2, 3))
+    # RNN(3, 4) and Embedding(10, 4) give 4 values per step; Affine flattens all T steps
+    assert Net([RNN(3, 4), Affine(20, 2)], SoftmaxLoss()).forward(sequences).shape == (2, 2)
+    assert Net([Embedding(10, 4), Affine(12, 2)], SoftmaxLoss()).forward(tokens).shape == (2, 2)
+    # a layer that works per step compares its width with the step's
+    with pytest.raises(ValueError, match=r"layers\[1\] = TimeAffine\(in_features=5.*expects 5 "
+                                         r"features, but layers\[0\] = RNN.* outputs 4"):
+        Net([RNN(3, 4), TimeAffine(5, 2)], TemporalSoftmaxLoss())
+    with pytest.raises(ValueError, match=r"layers\[1\] = LayerNorm\(features=3.*expects 3 "
+                                         r"features, but layers\[0\] = RNN.* outputs 4"):
+        Net([RNN(3, 4), LayerNorm(3), TimeAffine(4, 2)], TemporalSoftmaxLoss())
+    # after a layer that keeps the leading axes, a whole sample stays whole
+    with pytest.raises(ValueError, match=r"layers\[3\] = Affine\(in_features=7.*expects 7 "
+                                         r"features, but layers\[1\] = LayerNorm.* outputs 4"):
+        Net([Affine(3, 4), LayerNorm(4), Tanh(), Affine(7, 3)], SoftmaxLoss())
+
+
+def test_the_width_goes_through_the_normalizations():
+    for norm in (BatchNorm(4), LayerNorm(4)):
+        name = type(norm).__name__
+        with pytest.raises(ValueError, match=rf"layers\[2\] = Affine\(in_features=7.*expects 7 "
+                                             rf"features, but layers\[1\] = {name}.* outputs 4"):
+            Net([Affine(3, 4), norm, Affine(7, 3)], SoftmaxLoss())
+        assert (norm.in_features, norm.out_features) == (4, 4)
+
+
+def test_one_layer_object_in_two_places_is_refused_naming_both():
+    hidden = Affine(4, 4)
+    with pytest.raises(ValueError, match=r"layers\[0\] and layers\[2\] are the same object, "
+                                         r"Affine\(in_features=4, out_features=4\); give each"):
+        Net([hidden, ReLU(), hidden, Affine(4, 3)], SoftmaxLoss())
+
+
+def test_a_layer_first_in_one_net_gives_its_dx_in_the_next():
+    shared = Affine(4, 4, rng=1)
+    first = Net([shared, ReLU(), Affine(4, 3, rng=2)], SoftmaxLoss())
+    assert shared.needs_dx is False
+    second = Net([Affine(4, 4, rng=3), Tanh(), shared, Affine(4, 3, rng=4)], SoftmaxLoss())
+    assert shared.needs_dx is True and second.layers[0].needs_dx is False
+    X, y = small_data()
+    report = check_net(second, X, y, sample=None)
+    assert report.passed, str(report)
+    assert first.layers[0] is shared
+
+
+def test_a_parameter_that_is_not_numbers_is_refused_and_nothing_changes():
+    good, bad = Affine(4, 5, rng=0), Affine(5, 3, rng=1)
+    good.params["W"] = good.params["W"].tolist()  # converted only when a Net accepts it
+    bad.params["W"] = "abc"
+    good.needs_dx = bad.needs_dx = "untouched"
+    before = [dict(layer.params) for layer in (good, bad)]
+    with pytest.raises(ValueError, match=r"Net: layers\[2\] = Affine\(in_features=5, "
+                                         r"out_features=3\) params\['W'\] is not an array of "
+                                         r"numbers \(.*\); set it to a numeric array"):
+        Net([good, ReLU(), bad], SoftmaxLoss())
+    for layer, params in zip((good, bad), before):
+        assert layer.needs_dx == "untouched"
+        assert all(layer.params[key] is value for key, value in params.items())
+    assert isinstance(good.params["W"], list)

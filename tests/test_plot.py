@@ -181,6 +181,9 @@ def _band_labels(ax):
 def test_check_report_bars_ticks_bands_legend_and_a_bottom_that_fits_the_data(demo_reports):
     for report in demo_reports:
         ax = plot.check_report(report)
+        assert ax.get_yscale() == "log"
+        assert [label.get_text() for label in ax.get_xticklabels()] == \
+            [row.name for row in report.rows]  # a bar per tensor, in the report's order
         bars = ax.containers[0]
         heights = np.array([bar.get_height() for bar in bars])
         np.testing.assert_array_equal(heights, [row.max_rel_error for row in report.rows])

@@ -118,12 +118,6 @@ NUMPY_SCALARS = {
     "TimeAffine": lambda: TimeAffine(np.int64(3), np.int64(4)).out_features,
     "Embedding": lambda: Embedding(np.int64(5), np.int64(2)).dim,
     "SVMLoss delta": lambda: SVMLoss(np.float32(0.5)).delta,
-    "make_spiral": lambda: len(make_spiral(np.int64(5), np.int64(3), noise=np.float32(0.1))[0]),
-    "make_flower": lambda: len(make_flower(n=np.int64(10), petals=np.int64(2))[0]),
-    "make_circles": lambda: len(make_circles(n=np.int64(10), factor=np.float32(0.5))[0]),
-    "char_windows": lambda: len(char_windows("abcdefg", np.int64(2), stride=np.int64(2))[0]),
-    "train_test_split": lambda: len(train_test_split(np.ones((8, 1)), np.arange(8) % 2,
-                                                     test_fraction=np.float32(0.5))[1]),
 }
 
 
@@ -131,6 +125,39 @@ NUMPY_SCALARS = {
 def test_numpy_scalars_are_accepted_everywhere(name):
     value = NUMPY_SCALARS[name]()
     assert type(value) in (int, float)  # stored as a plain Python number, not a numpy one
+
+
+def _split(fraction):
+    X, y = np.arange(8.0).reshape(8, 1), np.arange(8) % 2  # rows told apart by their value
+    return train_test_split(X, y, test_fraction=fraction)
+
+
+# A data set made with numpy scalars is the one made with the same plain numbers
+# (0.25 and 0.5 are exact in float32), with the arrays' documented shapes and dtypes.
+F, I = np.dtype(np.float64), np.dtype(np.int64)
+DATASETS = {
+    "make_spiral": (lambda: make_spiral(np.int64(5), np.int64(3), noise=np.float32(0.25)),
+                    lambda: make_spiral(5, 3, noise=0.25), [((15, 2), F), ((15,), I)]),
+    "make_flower": (lambda: make_flower(n=np.int64(10), petals=np.int64(2)),
+                    lambda: make_flower(n=10, petals=2), [((10, 2), F), ((10,), I)]),
+    "make_circles": (lambda: make_circles(n=np.int64(10), factor=np.float32(0.5)),
+                     lambda: make_circles(n=10, factor=0.5), [((10, 2), F), ((10,), I)]),
+    # N = 1 + (7 - 2 - 1) // 2 = 3 windows of 2 characters
+    "char_windows": (lambda: char_windows("abcdefg", np.int64(2), stride=np.int64(2))[:2],
+                     lambda: char_windows("abcdefg", 2, stride=2)[:2],
+                     [((3, 2), I), ((3, 2), I)]),
+    "train_test_split": (lambda: _split(np.float32(0.5)), lambda: _split(0.5),
+                         [((4, 1), F), ((4, 1), F), ((4,), I), ((4,), I)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DATASETS))
+def test_numpy_scalars_make_the_data_set_plain_numbers_make(name):
+    with_numpy, with_plain, expected = DATASETS[name]
+    arrays, plain = with_numpy(), with_plain()
+    assert [(a.shape, a.dtype) for a in arrays] == expected
+    for array, same in zip(arrays, plain):
+        np.testing.assert_array_equal(array, same, strict=True)
 
 
 def test_numpy_scalars_reach_the_checker_and_fit():

@@ -49,8 +49,8 @@ def check_net(net: Net, X: np.ndarray, y: np.ndarray, *, method: str = "central"
     loss_scale: multiply the loss (and so every gradient) by this, for tiny gradients
     stacked: evaluate many perturbations at once, reusing the activations before the
         perturbed layer (see checker.stacked; same coordinates, same verdicts, many
-        times faster); used when every layer is one of minnet's own. False runs the
-        plain loop: the whole net twice per coordinate.
+        times faster); used when the loss can give each sample's loss
+        (sample_losses). False runs the plain loop: the whole net twice per coordinate.
     fast: check `directions` random directions per tensor instead of coordinates (see
         engine.check_tensors): the same tensors flagged, at a tiny fraction of the
         cost. A flagged tensor is then checked element-wise on a sample of

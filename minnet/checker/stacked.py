@@ -61,9 +61,9 @@ def _reuses_mask(layer):
 
 
 class StackedLoss(Evaluator):
-    """The stacked Evaluator of a Net (see engine.Evaluator): at(probes, which, deltas).
+    """The stacked Evaluator of a Net (see evaluators.Evaluator): at(probes, which, deltas).
 
-    Behind it, batch(name, flat, deltas) -> (losses, crossed) for the perturbations of
+    Behind it, self(name, flat, deltas) -> (losses, crossed) for the perturbations of
     one tensor's coordinates, and along(name, V, ts) for directions: losses[p] is the
     loss (part "total", "data" or "reg", times scale) with net.params[name].flat[flat[p]]
     increased by deltas[p]; crossed[p]: whether any layer's kink state differs from the
@@ -95,6 +95,8 @@ class StackedLoss(Evaluator):
         self.reg_sum = sum(float(np.sum(W * W)) for W in net.weights())
 
     def at(self, probes, which, deltas):
+        """The losses (and kink crossings) of probes[which] moved by deltas: coordinate
+        probes through self(...), direction probes through along(...)."""
         if probes.flat is not None:
             return self(probes.name, probes.flat[which], deltas)
         return self.along(probes.name, probes.V[which], deltas)

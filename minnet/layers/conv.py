@@ -27,8 +27,11 @@ def _windows(x, size, stride):
 
 def _pair(layer, name, value):
     """An int or a pair of ints, as a pair of positive ints."""
-    pair = (value, value) if isinstance(value, numbers.Integral) else tuple(value)
-    if len(pair) != 2:
+    if isinstance(value, numbers.Integral):
+        pair = (value, value)
+    elif isinstance(value, (tuple, list)) and len(value) == 2:
+        pair = tuple(value)
+    else:
         raise ValueError(f"{layer}: {name} must be an int or a pair of ints, got {value!r}")
     return tuple(check_width(layer, name, v) for v in pair)
 
@@ -79,7 +82,6 @@ class Conv2D(Layer):
         self.stride = check_width("Conv2D", "stride", stride)
         self.pad = count(pad, "pad", "Conv2D", minimum=0,
                          meaning="the zeros added around each image")
-        self.init = init
         F, C, (HH, WW) = self.out_channels, self.in_channels, self.kernel_size
         std = init_std("Conv2D", init, C * HH * WW, F * HH * WW)
         self.params = {"W": std * np.random.default_rng(rng).standard_normal((F, C, HH, WW)),

@@ -26,14 +26,13 @@ class Affine(Layer):
     """
 
     weights = ("W",)
-    samplewise = True
+    samplewise = flattens = True
 
     def __init__(self, in_features: int, out_features: int, *, init: str | float = "he",
                  rng: int | np.random.Generator | None = None) -> None:
         super().__init__()
         self.in_features = check_width("Affine", "in_features", in_features)
         self.out_features = check_width("Affine", "out_features", out_features)
-        self.init = init
         std = init_std("Affine", init, self.in_features, self.out_features)
         rng = np.random.default_rng(rng)
         self.params = {"W": std * rng.standard_normal((self.in_features, self.out_features)),

@@ -64,7 +64,8 @@ class BatchNorm(Layer):
 
     def __init__(self, features: int, *, momentum: float = 0.9, eps: float = 1e-5) -> None:
         super().__init__()
-        self.features = self.in_features = check_width("BatchNorm", "features", features)
+        self.features = check_width("BatchNorm", "features", features)
+        self.in_features = self.out_features = self.features
         self.momentum = real(momentum, "momentum", "BatchNorm", low=0, high=1, high_open=True,
                              fix="it is the share of the running statistics kept at each "
                                  "step; 0.9 is usual")
@@ -142,7 +143,8 @@ class LayerNorm(Layer):
 
     def __init__(self, features: int, *, eps: float = 1e-5) -> None:
         super().__init__()
-        self.features = self.in_features = check_width("LayerNorm", "features", features)
+        self.features = check_width("LayerNorm", "features", features)
+        self.in_features = self.out_features = self.features
         self.eps = _check_eps("LayerNorm", eps)
         self.params = {"gamma": np.ones(self.features), "beta": np.zeros(self.features)}
         self.xhat: np.ndarray | None = None

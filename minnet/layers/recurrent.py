@@ -30,7 +30,6 @@ class RNN(Layer):
         super().__init__()
         self.in_features = check_width("RNN", "in_features", in_features)
         self.hidden = self.out_features = check_width("RNN", "hidden", hidden)
-        self.init = init
         D, H = self.in_features, self.hidden
         rng = np.random.default_rng(rng)
         self.params = {"Wx": init_std("RNN", init, D, H) * rng.standard_normal((D, H)),
@@ -140,7 +139,6 @@ class LSTM(Layer):
         super().__init__()
         self.in_features = check_width("LSTM", "in_features", in_features)
         self.hidden = self.out_features = check_width("LSTM", "hidden", hidden)
-        self.init = init
         D, H = self.in_features, self.hidden
         rng = np.random.default_rng(rng)
         self.params = {"Wx": init_std("LSTM", init, D, H) * rng.standard_normal((D, 4 * H)),
@@ -177,9 +175,9 @@ class LSTM(Layer):
         check_dout(self, dout, h.shape)
         N, T, H = h.shape
         Wx, Wh = self.params["Wx"], self.params["Wh"]
-        dx = np.zeros(x.shape, dtype=np.result_type(dout, Wx))
-        da = np.zeros(gates.shape, dtype=dx.dtype)  # dL/da at every step
-        dh_next, dc_next = np.zeros((N, H), dtype=dx.dtype), np.zeros((N, H), dtype=dx.dtype)
+        dtype = np.result_type(dout, Wx)
+        da = np.zeros(gates.shape, dtype=dtype)  # dL/da at every step
+        dh_next, dc_next = np.zeros((N, H), dtype=dtype), np.zeros((N, H), dtype=dtype)
         for t in reversed(range(T)):
             i, f, o, g = np.split(gates[:, t], 4, axis=1)
             c_prev = c[:, t - 1] if t > 0 else np.zeros_like(c[:, 0])
